@@ -1,0 +1,518 @@
+"""Typed DUIS Service Requests for the Service Reference Variants the Secure clauses touch.
+
+``parse_request`` turns a DUIS ``sr:Request`` document into a :class:`ServiceRequest`;
+``build_request`` does the reverse from typed values (no string templates), so
+steps and tools write requests the same way the S1SP reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from lxml import etree
+from lxml.builder import ElementMaker
+
+from s1sr.duis.namespaces import NSMAP, SCHEMA_VERSION, SR, sr
+from s1sr.errors import InputError, UnsupportedRequest
+
+EUI64 = re.compile(r"^[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}$")
+MAX_COUNTER = 2**64 - 1
+
+Fuel = Literal["electricity", "gas"]
+
+
+def normalise_eui(text: str, where: str = "EUI-64") -> str:
+    """Check an EUI-64 in DUIS form (``00-DB-12-34-56-78-90-A0``) and return it upper-cased."""
+    value = text.strip()
+    if not EUI64.match(value):
+        raise InputError(f"'{value}' is not an EUI-64 (eight hex pairs joined by '-')", where)
+    return value.upper()
+
+
+@dataclass(frozen=True)
+class RequestId:
+    """A DUIS RequestID: business originator, business target and originator counter."""
+
+    originator: str
+    target: str
+    counter: int
+
+    @classmethod
+    def parse(cls, text: str) -> RequestId:
+        """Split ``originator:target:counter``, checking each part."""
+        parts = text.strip().split(":")
+        if len(parts) != 3:
+            raise InputError(
+                f"RequestID '{text.strip()}' does not have the form originator:target:counter",
+                "sr:Header/sr:RequestID",
+            )
+        originator = normalise_eui(parts[0], "RequestID business originator")
+        target = normalise_eui(parts[1], "RequestID business target")
+        if not parts[2].isdigit() or int(parts[2]) > MAX_COUNTER:
+            raise InputError(
+                f"RequestID counter '{parts[2]}' is not an integer from 0 to {MAX_COUNTER}",
+                "sr:Header/sr:RequestID",
+            )
+        return cls(originator, target, int(parts[2]))
+
+    def __str__(self) -> str:
+        return f"{self.originator}:{self.target}:{self.counter}"
+
+
+# --- Bodies, one per request element -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpdateMeterBalance:
+    """SRV 1.5: adjust (``adjust`` in DUIS money units) or reset (``adjust`` is None) the meter balance."""
+
+    mode: Literal["PrepaymentMode", "CreditMode"]
+    adjust: int | None
+
+    element = "UpdateMeterBalance"
+
+
+@dataclass(frozen=True)
+class UpdatePaymentMode:
+    """SRV 1.6: change to credit, or to prepayment with its three parameters."""
+
+    to: Literal["Credit", "Prepayment"]
+    suspend_debt_disabled: bool = False
+    suspend_debt_emergency: bool = False
+    disablement_threshold: int = 0
+    execution_datetime: datetime | None = None
+
+    element = "UpdatePaymentMode"
+
+
+@dataclass(frozen=True)
+class UpdatePrepayConfiguration:
+    """SRV 2.1: prepayment thresholds, money values in DUIS units.
+
+    The non-disablement calendar is carried through as an opaque subtree: no S1SR
+    clause in scope reads it, but a request without one is not DUIS.
+    """
+
+    fuel: Fuel
+    debt_recovery_rate_cap: int
+    emergency_credit_limit: int
+    emergency_credit_threshold: int
+    low_credit_threshold: int
+    max_meter_balance: int
+    max_credit_threshold: int
+    calendar: etree._Element | None = field(default=None, compare=False, repr=False)
+    execution_datetime: datetime | None = None
+
+    element = "UpdatePrepayConfiguration"
+
+
+@dataclass(frozen=True)
+class ActivateEmergencyCredit:
+    """SRV 2.5: activate emergency credit."""
+
+    element = "ActivateEmergencyCredit"
+
+
+@dataclass(frozen=True)
+class ReadInstantaneousPrepayValues:
+    """SRV 4.3: read emergency credit balance, debt registers and meter balance."""
+
+    element = "ReadInstantaneousPrepayValues"
+
+
+@dataclass(frozen=True)
+class ReadPrepaymentConfiguration:
+    """SRV 4.13: read the stored prepayment configuration."""
+
+    element = "ReadPrepaymentConfiguration"
+
+
+@dataclass(frozen=True)
+class ReadMeterBalance:
+    """SRV 4.18: read the meter balance."""
+
+    element = "ReadMeterBalance"
+
+
+@dataclass(frozen=True)
+class UpdateLoadLimitSettings:
+    """SRV 6.4.1: load limiting general settings (threshold in watts, periods in seconds)."""
+
+    period: int
+    power_threshold: int
+    restoration_period: int
+    supply_state: Literal["Disable", "Unchanged"]
+    execution_datetime: datetime | None = None
+
+    element = "UpdateDeviceConfigurationLoadLimitingGeneralSettings"
+
+
+@dataclass(frozen=True)
+class UpdateHANDeviceLog:
+    """SRV 8.11: add a device to (with a join window in seconds) or remove it from the CH whitelist."""
+
+    device_id: str
+    request_type: Literal["Add", "Remove"]
+    join_time_period: int | None = None
+    install_code: str | None = None
+    import_mpxn: str | None = None
+    secondary_import_mpan: str | None = None
+    export_mpan: str | None = None
+    execution_datetime: datetime | None = None
+
+    element = "UpdateHANDeviceLog"
+
+
+@dataclass(frozen=True)
+class UpdateFirmware:
+    """SRV 11.1: distribute a firmware image to the listed devices."""
+
+    firmware_image: str
+    firmware_version: str
+    device_ids: tuple[str, ...]
+
+    element = "UpdateFirmware"
+
+
+@dataclass(frozen=True)
+class ActivateFirmware:
+    """SRV 11.3: activate the firmware image with this hash (64 hex digits)."""
+
+    firmware_hash: str
+    execution_datetime: datetime | None = None
+
+    element = "ActivateFirmware"
+
+
+RequestBody = (
+    UpdateMeterBalance
+    | UpdatePaymentMode
+    | UpdatePrepayConfiguration
+    | ActivateEmergencyCredit
+    | ReadInstantaneousPrepayValues
+    | ReadPrepaymentConfiguration
+    | ReadMeterBalance
+    | UpdateLoadLimitSettings
+    | UpdateHANDeviceLog
+    | UpdateFirmware
+    | ActivateFirmware
+)
+
+#: Service Reference Variant -> (Service Reference, body type, DUIS CommandVariant used when building).
+SRV_BODIES: dict[str, tuple[str, type[RequestBody]]] = {
+    "1.5": ("1.5", UpdateMeterBalance),
+    "1.6": ("1.6", UpdatePaymentMode),
+    "2.1": ("2.1", UpdatePrepayConfiguration),
+    "2.5": ("2.5", ActivateEmergencyCredit),
+    "4.3": ("4.3", ReadInstantaneousPrepayValues),
+    "4.13": ("4.13", ReadPrepaymentConfiguration),
+    "4.18": ("4.18", ReadMeterBalance),
+    "6.4.1": ("6.4", UpdateLoadLimitSettings),
+    "8.11": ("8.11", UpdateHANDeviceLog),
+    "11.1": ("11.1", UpdateFirmware),
+    "11.3": ("11.3", ActivateFirmware),
+}
+
+
+@dataclass(frozen=True)
+class ServiceRequest:
+    """A DUIS Service Request: header fields and one typed body."""
+
+    request_id: RequestId
+    srv: str
+    body: RequestBody
+    command_variant: int = 1
+    service_reference: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.service_reference:
+            object.__setattr__(self, "service_reference", SRV_BODIES[self.srv][0])
+
+    @property
+    def target(self) -> str:
+        """The business target: the device (or, for 11.1, the DCC) the request is addressed to."""
+        return self.request_id.target
+
+
+# --- Parsing -----------------------------------------------------------------------------
+
+
+def _text(parent: etree._Element, path: str, where: str) -> str:
+    node = parent.find(path, NSMAP)
+    if node is None or node.text is None or not node.text.strip():
+        raise InputError(f"missing {path}", where, "the DUIS schema requires it")
+    return node.text.strip()
+
+
+def _opt_text(parent: etree._Element, path: str) -> str | None:
+    node = parent.find(path, NSMAP)
+    return node.text.strip() if node is not None and node.text is not None else None
+
+
+def _int(parent: etree._Element, path: str, where: str, lo: int, hi: int) -> int:
+    raw = _text(parent, path, where)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(f"{path} '{raw}' is not an integer", where) from None
+    if not lo <= value <= hi:
+        raise InputError(f"{path} {value} is outside its DUIS range {lo}..{hi}", where)
+    return value
+
+
+def _bool(parent: etree._Element, path: str, where: str) -> bool:
+    raw = _text(parent, path, where)
+    if raw not in ("true", "false", "1", "0"):
+        raise InputError(f"{path} '{raw}' is not a boolean", where)
+    return raw in ("true", "1")
+
+
+def _datetime(parent: etree._Element) -> datetime | None:
+    raw = _opt_text(parent, "sr:ExecutionDateTime")
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"ExecutionDateTime '{raw}' is not a date-time", "sr:Body") from None
+
+
+INT32 = (-(2**31), 2**31 - 1)
+UINT32 = (0, 2**32 - 1)
+UINT16 = (0, 2**16 - 1)
+
+
+def _body(srv: str, element: etree._Element, where: str) -> RequestBody:
+    if srv == "1.5":
+        mode_el = element[0] if len(element) else None
+        if mode_el is None or etree.QName(mode_el).localname not in ("PrepaymentMode", "CreditMode"):
+            raise InputError("UpdateMeterBalance needs PrepaymentMode or CreditMode", where)
+        mode = etree.QName(mode_el).localname
+        if mode_el.find("sr:ResetMeterBalance", NSMAP) is not None:
+            return UpdateMeterBalance(mode, None)  # type: ignore[arg-type]
+        return UpdateMeterBalance(mode, _int(mode_el, "sr:AdjustMeterBalance", where, *INT32))  # type: ignore[arg-type]
+    if srv == "1.6":
+        when = _datetime(element)
+        prepay = element.find("sr:Prepayment", NSMAP)
+        if prepay is None:
+            if element.find("sr:Credit", NSMAP) is None:
+                raise InputError("UpdatePaymentMode needs Credit or Prepayment", where)
+            return UpdatePaymentMode("Credit", execution_datetime=when)
+        return UpdatePaymentMode(
+            "Prepayment",
+            _bool(prepay, "sr:SuspendDebtDisabled", where),
+            _bool(prepay, "sr:SuspendDebtEmergency", where),
+            _int(prepay, "sr:DisablementThreshold", where, *INT32),
+            when,
+        )
+    if srv == "2.1":
+        elec = element.find("sr:UpdatePrepayConfigElectricity", NSMAP)
+        cfg = elec if elec is not None else element.find("sr:UpdatePrepayConfigGas", NSMAP)
+        if cfg is None:
+            raise InputError("UpdatePrepayConfiguration needs an electricity or gas configuration", where)
+        money = INT32 if elec is not None else UINT32
+        calendar_name = "ElectricityNonDisablementCalendar" if elec is not None else "GasNonDisablementCalendar"
+        return UpdatePrepayConfiguration(
+            fuel="electricity" if elec is not None else "gas",
+            debt_recovery_rate_cap=_int(cfg, "sr:DebtRecoveryRateCap", where, *(UINT16 if elec is not None else INT32)),
+            emergency_credit_limit=_int(cfg, "sr:EmergencyCreditLimit", where, *money),
+            emergency_credit_threshold=_int(cfg, "sr:EmergencyCreditThreshold", where, *money),
+            low_credit_threshold=_int(cfg, "sr:LowCreditThreshold", where, *money),
+            max_meter_balance=_int(cfg, "sr:MaxMeterBalance", where, *money),
+            max_credit_threshold=_int(cfg, "sr:MaxCreditThreshold", where, *money),
+            calendar=cfg.find(f"sr:{calendar_name}", NSMAP),
+            execution_datetime=_datetime(element),
+        )
+    if srv == "2.5":
+        return ActivateEmergencyCredit()
+    if srv == "4.3":
+        return ReadInstantaneousPrepayValues()
+    if srv == "4.13":
+        return ReadPrepaymentConfiguration()
+    if srv == "4.18":
+        return ReadMeterBalance()
+    if srv == "6.4.1":
+        state = _text(element, "sr:LoadLimitSupplyState", where)
+        if state not in ("Disable", "Unchanged"):
+            raise InputError(f"LoadLimitSupplyState '{state}' is not Disable or Unchanged", where)
+        return UpdateLoadLimitSettings(
+            _int(element, "sr:LoadLimitPeriod", where, *UINT32),
+            _int(element, "sr:LoadLimitPowerThreshold", where, *UINT32),
+            _int(element, "sr:LoadLimitRestorationPeriod", where, *UINT32),
+            state,  # type: ignore[arg-type]
+            _datetime(element),
+        )
+    if srv == "8.11":
+        request_type = _text(element, "sr:RequestType", where)
+        if request_type not in ("Add", "Remove"):
+            raise InputError(f"RequestType '{request_type}' is not Add or Remove", where)
+        device_id = normalise_eui(_text(element, "sr:DeviceID", where), f"{where}/DeviceID")
+        add = element.find("sr:AddDeviceToCHFWhitelist", NSMAP)
+        if request_type == "Add" and add is None:
+            raise InputError("RequestType Add needs AddDeviceToCHFWhitelist", where)
+        if add is None:
+            return UpdateHANDeviceLog(device_id, "Remove", execution_datetime=_datetime(element))
+        return UpdateHANDeviceLog(
+            device_id,
+            request_type,  # type: ignore[arg-type]
+            join_time_period=_int(add, "sr:JoinTimePeriod", where, 1, 3600),
+            install_code=_text(add, "sr:InstallCode", where),
+            import_mpxn=_opt_text(add, "sr:ImportMPxN"),
+            secondary_import_mpan=_opt_text(add, "sr:SecondaryImportMPAN"),
+            export_mpan=_opt_text(add, "sr:ExportMPAN"),
+            execution_datetime=_datetime(element),
+        )
+    if srv == "11.1":
+        image = _text(element, "sr:FirmwareImage", where)
+        if len(image) > 10_240_000:
+            raise InputError(
+                f"FirmwareImage has {len(image):,} base64 characters, over the DUIS maximum of 10,240,000",
+                where,
+            )
+        ids = _text(element, "sr:DeviceIDList", where)
+        return UpdateFirmware(
+            image,
+            _text(element, "sr:FirmwareVersion", where),
+            tuple(normalise_eui(part, f"{where}/DeviceIDList") for part in ids.split(",")),
+        )
+    if srv == "11.3":
+        digest = _text(element, "sr:FirmwareHash", where)
+        if not re.fullmatch(r"[0-9A-Fa-f]{64}", digest):
+            raise InputError("FirmwareHash is not 32 bytes of hex", where)
+        return ActivateFirmware(digest.upper(), _datetime(element))
+    raise UnsupportedRequest(f"SRV {srv} is not handled", where)
+
+
+def parse_request(root: etree._Element, where: str = "<request>") -> ServiceRequest:
+    """Read a parsed ``sr:Request`` into a :class:`ServiceRequest`.
+
+    Raises :class:`InputError` when the document is not a DUIS request, and
+    :class:`UnsupportedRequest` for a Service Reference Variant outside scope.
+    """
+    if root.tag != sr("Request"):
+        qname = etree.QName(root)
+        raise InputError(
+            f"root element is {{{qname.namespace or ''}}}{qname.localname}, not a DUIS sr:Request ({{{SR}}}Request)",
+            where,
+            "give a DUIS Service Request",
+        )
+    header = root.find("sr:Header", NSMAP)
+    if header is None:
+        raise InputError("missing sr:Header", where)
+    request_id = RequestId.parse(_text(header, "sr:RequestID", f"{where}: sr:Header"))
+    srv = _text(header, "sr:ServiceReferenceVariant", f"{where}: sr:Header")
+    service_reference = _text(header, "sr:ServiceReference", f"{where}: sr:Header")
+    variant_raw = _text(header, "sr:CommandVariant", f"{where}: sr:Header")
+    if not variant_raw.isdigit() or not 1 <= int(variant_raw) <= 8:
+        raise InputError(f"CommandVariant '{variant_raw}' is not 1..8", f"{where}: sr:Header")
+    if srv not in SRV_BODIES:
+        raise UnsupportedRequest(
+            f"Service Reference Variant {srv} is not one the reference S1SP handles "
+            f"({', '.join(SRV_BODIES)})",
+            where,
+        )
+    body_parent = root.find("sr:Body", NSMAP)
+    expected = SRV_BODIES[srv][1].element
+    element = body_parent.find(f"sr:{expected}", NSMAP) if body_parent is not None else None
+    if element is None:
+        raise InputError(f"SRV {srv} needs sr:Body/sr:{expected}", where)
+    body = _body(srv, element, f"{where}: sr:Body/sr:{expected}")
+    return ServiceRequest(request_id, srv, body, int(variant_raw), service_reference)
+
+
+# --- Building ---------------------------------------------------------------------------
+
+E = ElementMaker(namespace=SR, nsmap={"sr": SR})
+
+
+def _dt(value: datetime | None) -> list[etree._Element]:
+    return [E.ExecutionDateTime(value.isoformat().replace("+00:00", "Z"))] if value else []
+
+
+def _b(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _build_body(body: RequestBody) -> etree._Element:
+    match body:
+        case UpdateMeterBalance(mode, adjust):
+            inner = E.ResetMeterBalance() if adjust is None else E.AdjustMeterBalance(str(adjust))
+            return E.UpdateMeterBalance(E(mode, inner))
+        case UpdatePaymentMode():
+            if body.to == "Credit":
+                return E.UpdatePaymentMode(*_dt(body.execution_datetime), E.Credit())
+            return E.UpdatePaymentMode(
+                *_dt(body.execution_datetime),
+                E.Prepayment(
+                    E.SuspendDebtDisabled(_b(body.suspend_debt_disabled)),
+                    E.SuspendDebtEmergency(_b(body.suspend_debt_emergency)),
+                    E.DisablementThreshold(str(body.disablement_threshold)),
+                ),
+            )
+        case UpdatePrepayConfiguration():
+            from s1sr.duis.calendars import default_calendar
+
+            calendar = body.calendar if body.calendar is not None else default_calendar(body.fuel)
+            wrapper = "UpdatePrepayConfigElectricity" if body.fuel == "electricity" else "UpdatePrepayConfigGas"
+            return E.UpdatePrepayConfiguration(
+                *_dt(body.execution_datetime),
+                E(
+                    wrapper,
+                    E.DebtRecoveryRateCap(str(body.debt_recovery_rate_cap)),
+                    E.EmergencyCreditLimit(str(body.emergency_credit_limit)),
+                    E.EmergencyCreditThreshold(str(body.emergency_credit_threshold)),
+                    E.LowCreditThreshold(str(body.low_credit_threshold)),
+                    calendar,
+                    E.MaxMeterBalance(str(body.max_meter_balance)),
+                    E.MaxCreditThreshold(str(body.max_credit_threshold)),
+                ),
+            )
+        case UpdateLoadLimitSettings():
+            return E.UpdateDeviceConfigurationLoadLimitingGeneralSettings(
+                *_dt(body.execution_datetime),
+                E.LoadLimitPeriod(str(body.period)),
+                E.LoadLimitPowerThreshold(str(body.power_threshold)),
+                E.LoadLimitRestorationPeriod(str(body.restoration_period)),
+                E.LoadLimitSupplyState(body.supply_state),
+            )
+        case UpdateHANDeviceLog():
+            children = [E.DeviceID(body.device_id), E.RequestType(body.request_type)]
+            if body.request_type == "Add":
+                add = [E.JoinTimePeriod(str(body.join_time_period)), E.InstallCode(body.install_code or "")]
+                for name, value in (
+                    ("ImportMPxN", body.import_mpxn),
+                    ("SecondaryImportMPAN", body.secondary_import_mpan),
+                    ("ExportMPAN", body.export_mpan),
+                ):
+                    if value is not None:
+                        add.append(E(name, value))
+                children.append(E.AddDeviceToCHFWhitelist(*add))
+            return E.UpdateHANDeviceLog(*_dt(body.execution_datetime), *children)
+        case UpdateFirmware():
+            return E.UpdateFirmware(
+                E.FirmwareImage(body.firmware_image),
+                E.FirmwareVersion(body.firmware_version),
+                E.DeviceIDList(",".join(body.device_ids)),
+            )
+        case ActivateFirmware():
+            return E.ActivateFirmware(*_dt(body.execution_datetime), E.FirmwareHash(body.firmware_hash))
+        case _:
+            return E(body.element)
+
+
+def build_request(request: ServiceRequest) -> bytes:
+    """Serialise a :class:`ServiceRequest` as a DUIS ``sr:Request`` document (UTF-8 bytes)."""
+    root = E.Request(
+        E.Header(
+            E.RequestID(str(request.request_id)),
+            E.CommandVariant(str(request.command_variant)),
+            E.ServiceReference(request.service_reference),
+            E.ServiceReferenceVariant(request.srv),
+        ),
+        E.Body(_build_body(request.body)),
+        schemaVersion=SCHEMA_VERSION,
+    )
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

@@ -1,0 +1,113 @@
+"""XML digital signatures on SMETS1 Responses: ECDSA P-256 / SHA-256, exclusive C14N, enveloped.
+
+The S1SP signs each ``sr:SMETS1SignedResponse`` as a document of its own
+(``Reference URI=""``), and a User verifies it the same way, on a copy of that
+element taken out of the DUIS ``sr:Response``. The harness generates a test key
+and self-signed certificate once per process unless the user supplies a key
+pair (PEM files) through :func:`load_credentials`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from s1sr.errors import ConfigError
+
+C14N_EXCLUSIVE = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A signing key and the certificate that verifies it (both PEM)."""
+
+    key_pem: bytes
+    cert_pem: bytes
+    source: str
+
+
+@cache
+def test_credentials() -> Credentials:
+    """A fresh P-256 key and self-signed certificate, made once per process."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "s1sr reference S1SP (test key)")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return Credentials(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+        cert.public_bytes(serialization.Encoding.PEM),
+        "generated test key",
+    )
+
+
+def load_credentials(key_path: Path, cert_path: Path) -> Credentials:
+    """Read a user's P-256 private key and certificate (PEM)."""
+    try:
+        key_pem, cert_pem = key_path.read_bytes(), cert_path.read_bytes()
+        key = serialization.load_pem_private_key(key_pem, password=None)
+        x509.load_pem_x509_certificate(cert_pem)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(f"cannot load the signing key or certificate: {exc}", f"{key_path}, {cert_path}") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ConfigError("the signing key is not an ECDSA P-256 key", str(key_path), "DUIS signs with P-256")
+    return Credentials(key_pem, cert_pem, f"{key_path}")
+
+
+def sign_element(element: etree._Element, credentials: Credentials) -> etree._Element:
+    """Return a signed copy of ``element`` with ``ds:Signature`` as its last child."""
+    from signxml import SignatureMethod, XMLSigner, methods
+
+    signer = XMLSigner(
+        method=methods.enveloped,
+        signature_algorithm=SignatureMethod.ECDSA_SHA256,
+        digest_algorithm="sha256",
+        c14n_algorithm=C14N_EXCLUSIVE,
+    )
+    signed: etree._Element = signer.sign(element, key=credentials.key_pem, cert=credentials.cert_pem)
+    return signed
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """The verdict on one signature: ``valid`` and, when not, why."""
+
+    valid: bool
+    reason: str
+
+
+def verify_element(element: etree._Element, cert_pem: bytes) -> SignatureCheck:
+    """Verify the enveloped signature of ``element`` (taken as a document of its own)."""
+    from signxml import InvalidInput, InvalidSignature, XMLVerifier
+    from signxml.exceptions import InvalidCertificate, InvalidDigest
+
+    detached = etree.fromstring(etree.tostring(element))
+    if detached.find("{http://www.w3.org/2000/09/xmldsig#}Signature") is None:
+        return SignatureCheck(False, "no ds:Signature on the SMETS1 Response")
+    try:
+        XMLVerifier().verify(detached, x509_cert=cert_pem)
+    except InvalidDigest:
+        return SignatureCheck(False, "digest mismatch: the signed content was altered")
+    except InvalidSignature as exc:
+        return SignatureCheck(False, f"signature does not verify: {exc}")
+    except (InvalidCertificate, InvalidInput) as exc:
+        return SignatureCheck(False, f"signature unusable: {exc}")
+    return SignatureCheck(True, "ECDSA P-256/SHA-256 signature verifies")
