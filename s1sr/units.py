@@ -2,7 +2,7 @@
 
 DUIS money is in 10^-5 of the currency unit (1 penny = 1000 DUIS units); Secure
 devices hold whole pence. DUIS JoinTimePeriod is in seconds; Secure
-Communications Hubs take whole minutes.
+Communications Hubs take whole minutes (see :mod:`s1sr.s1sp.han`).
 """
 
 from __future__ import annotations
@@ -28,12 +28,3 @@ def to_pence(duis_value: int) -> int:
 def pence_to_duis(pence: int) -> int:
     """Express whole pence in DUIS money units (pence x 1000)."""
     return pence * DUIS_UNITS_PER_PENNY
-
-
-def join_minutes(seconds: int) -> int:
-    """Round a DUIS JoinTimePeriod in seconds up to whole minutes (S1SR 18.62).
-
-    >>> [join_minutes(s) for s in (1, 59, 60, 61, 90, 3600)]
-    [1, 1, 1, 2, 2, 60]
-    """
-    return -(-seconds // SECONDS_PER_MINUTE)

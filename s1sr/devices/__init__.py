@@ -1,0 +1,1 @@
+"""Secure devices behind one small interface: commands in, replies and state snapshots out."""

@@ -1,0 +1,67 @@
+"""The device adapter interface: what the harness needs of any Secure device, simulated or real.
+
+An adapter drives one estate (Communications Hubs and the devices joined to
+them). The S1SP sends it :class:`DeviceCommand` objects and reads
+:class:`DeviceReply` objects back; steps take :meth:`DeviceAdapter.snapshot` for
+evidence. An adapter that cannot get an answer raises :class:`DeviceTimeout`;
+one whose device or link fails raises :class:`DeviceFault`. Either ends the
+scenario as ``error``, never as a pass.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from s1sr.devices.commands import DeviceCommand, DeviceReply
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class DeviceError(Exception):
+    """A device or its link failed: the verdict is ``error``, not ``failed``."""
+
+
+class DeviceTimeout(DeviceError):
+    """No answer within the command's timeout."""
+
+
+class DeviceFault(DeviceError):
+    """The device, the adapter or the link reported a fault."""
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """One device of the estate: its EUI-64, model, type and the HAN (Communications Hub) it is on."""
+
+    device_id: str
+    device_model: str
+    device_type: str
+    han: str
+
+
+class DeviceAdapter(ABC):
+    """Base of every device adapter. Subclasses implement the four abstract methods."""
+
+    #: Name under which the adapter is registered (``--adapter NAME``).
+    name: str = ""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Return every device of the estate to its known starting state."""
+
+    @abstractmethod
+    def execute(self, command: DeviceCommand, timeout_s: float = DEFAULT_TIMEOUT_S) -> DeviceReply:
+        """Send one command and return the device's reply, or raise :class:`DeviceError`."""
+
+    @abstractmethod
+    def snapshot(self) -> dict[str, Any]:
+        """The state of every device, JSON-ready, for evidence and for state the DUIS reads do not carry."""
+
+    @abstractmethod
+    def devices(self) -> list[DeviceInfo]:
+        """The devices of the estate."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
+        """Release connections; the default holds none."""

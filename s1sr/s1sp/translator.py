@@ -1,0 +1,107 @@
+"""The reference S1SP: one request at a time, through its SRV's handler, to the device adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from s1sr.catalogue import DMC, Catalogue
+from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, DeviceAdapter
+from s1sr.devices.commands import COMMANDS, DeviceCommand, DeviceReply
+from s1sr.duis.request import ServiceRequest
+from s1sr.duis.response import Outcome, SMETS1Response
+from s1sr.errors import UnsupportedRequest
+from s1sr.s1sp import firmware, han, load_limit, prepayment  # noqa: F401 - registers the handlers
+from s1sr.s1sp.outcomes import OutcomeCode
+from s1sr.s1sp.router import HANDLERS
+from s1sr.s1sp.rules import S1SPRules
+
+
+@dataclass
+class Exchange:
+    """One request through the S1SP: the device commands sent, the replies, and the response."""
+
+    request: ServiceRequest
+    commands: list[tuple[DeviceCommand, DeviceReply]] = field(default_factory=list)
+    response: SMETS1Response | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready evidence."""
+        return {
+            "srv": self.request.srv,
+            "request_id": str(self.request.request_id),
+            "device_commands": [{**c.as_dict(), "reply": r.as_dict()} for c, r in self.commands],
+            "success": self.response.success if self.response else None,
+            "outcomes": [o.__dict__ for o in self.response.outcomes] if self.response else [],
+        }
+
+
+class HandlerContext:
+    """What a handler may use: the rules, and a way to send commands that records them."""
+
+    def __init__(
+        self, rules: S1SPRules, fuel: str, adapter: DeviceAdapter, exchange: Exchange, timeout_s: float
+    ) -> None:
+        self.rules = rules
+        self.fuel = fuel
+        self._adapter = adapter
+        self._exchange = exchange
+        self._timeout_s = timeout_s
+
+    def command(self, srv: str, name: str, device_id: str, **fields: Any) -> DeviceCommand:
+        """Build a device command, completing the fields DUIS does not carry from Annex C."""
+        defaults: dict[str, str] = {}
+        for name_of_field in COMMANDS[name]:
+            if name_of_field not in fields:
+                fields[name_of_field], defaults[name_of_field] = self.rules.default(srv, name, name_of_field)
+        return DeviceCommand(name, device_id, fields, defaults)
+
+    def send(self, command: DeviceCommand) -> DeviceReply:
+        """Send one command through the adapter and record it (device errors propagate)."""
+        reply = self._adapter.execute(command, self._timeout_s)
+        self._exchange.commands.append((command, reply))
+        return reply
+
+    @staticmethod
+    def ok(request: ServiceRequest, values: dict[str, Any] | None = None) -> SMETS1Response:
+        """A success response."""
+        return SMETS1Response(request.request_id, request.srv, request.service_reference, True, dict(values or {}))
+
+    @staticmethod
+    def rejected(request: ServiceRequest, code: OutcomeCode, text: str) -> SMETS1Response:
+        """A failure response with one outcome naming why."""
+        return SMETS1Response(
+            request.request_id, request.srv, request.service_reference, False, {}, [Outcome(int(code), 1, text)]
+        )
+
+    def relay(self, request: ServiceRequest, reply: DeviceReply, values: dict[str, Any] | None = None) -> SMETS1Response:
+        """Success when the device accepted, else a failure carrying the device's reason."""
+        if reply.accepted:
+            return self.ok(request, values)
+        return self.rejected(request, OutcomeCode.DEVICE_REJECTED, f"device rejected the command: {reply.reason}")
+
+
+class ReferenceS1SP:
+    """The reference S1SP for one S1SR version and one DMC, driving one device adapter."""
+
+    name = "reference"
+
+    def __init__(
+        self, catalogue: Catalogue, dmc: DMC, adapter: DeviceAdapter, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
+        self.catalogue = catalogue
+        self.dmc = dmc
+        self.adapter = adapter
+        self.rules = S1SPRules.from_catalogue(catalogue, dmc)
+        self.timeout_s = timeout_s
+
+    def handle(self, request: ServiceRequest) -> Exchange:
+        """Translate and execute one request; the exchange holds the response and every command."""
+        handler = HANDLERS.get(request.srv)
+        if handler is None:
+            raise UnsupportedRequest(f"the reference S1SP has no handler for SRV {request.srv}", "ServiceReferenceVariant")
+        exchange = Exchange(request)
+        exchange.response = handler(
+            HandlerContext(self.rules, self.dmc.meter.fuel, self.adapter, exchange, self.timeout_s), request
+        )
+        return exchange
