@@ -222,6 +222,8 @@ def _value(text: str) -> Value:
     if stripped in ("true", "false"):
         return stripped == "true"
     try:
-        return int(stripped)
+        number = int(stripped)
     except ValueError:
         return stripped
+    # Keep text such as a FirmwareVersion "00000101" as text: only canonical integers are numbers.
+    return number if str(number) == stripped else stripped

@@ -1,0 +1,61 @@
+@clause-18.5 @srv-2.1 @srv-2.5
+Feature: 18.5 EmergencyCreditLimit of zero; thresholds in prepayment mode
+  With a stored EmergencyCreditLimit of 0 p (a sub-penny limit truncates to 0 p),
+  emergency credit is never available: SRV 2.5 is rejected and the meter is unchanged.
+  In prepayment mode emergency credit may be activated only while the meter balance is
+  at or below the EmergencyCreditThreshold. In credit mode the thresholds are stored
+  but not acted on, and SRV 2.5 is rejected.
+
+  Scenario Outline: An EmergencyCreditLimit of <limit> DUIS units: activation <result>
+    Given the meter is in prepayment mode
+    And the prepayment configuration has EmergencyCreditLimit <limit> and EmergencyCreditThreshold 100000
+    And the meter balance is 0 pence
+    When the User activates emergency credit
+    Then the request <result>
+    And SRV 4.3 reports EmergencyCreditBalance <ec_balance>
+
+    Examples:
+      | limit  | result      | ec_balance |
+      | 0      | is rejected | 0          |
+      | 1      | is rejected | 0          |
+      | 999    | is rejected | 0          |
+      | 1000   | succeeds    | 1000       |
+      | 300000 | succeeds    | 300000     |
+
+  Scenario: A rejected activation leaves the meter unchanged
+    Given the meter is in prepayment mode
+    And the prepayment configuration has EmergencyCreditLimit 999 and EmergencyCreditThreshold 100000
+    And the meter balance is 0 pence
+    When the User activates emergency credit
+    Then the request is rejected with outcome 2 naming "EmergencyCreditLimit is 0 p"
+    And the meter state is unchanged by the last request
+
+  Scenario Outline: With the balance at <balance> pence and the threshold at <threshold> DUIS units, activation <result>
+    Given the meter is in prepayment mode
+    And the prepayment configuration has EmergencyCreditLimit 500000 and EmergencyCreditThreshold <threshold>
+    And the meter balance is <balance> pence
+    When the User activates emergency credit
+    Then the request <result>
+
+    Examples:
+      | threshold | balance | result      |
+      | 100000    | 99      | succeeds    |
+      | 100000    | 100     | succeeds    |
+      | 100000    | 101     | is rejected |
+      | 100000    | -50     | succeeds    |
+      | 100999    | 100     | succeeds    |
+      | 100999    | 101     | is rejected |
+      | 99999     | 100     | is rejected |
+      | 99999     | 99      | succeeds    |
+      | 0         | 0       | succeeds    |
+      | 0         | 1       | is rejected |
+
+  Scenario: In credit mode the thresholds are stored but emergency credit cannot be activated
+    Given the meter is in credit mode
+    And the prepayment configuration has EmergencyCreditLimit 500000 and EmergencyCreditThreshold 100000
+    And the meter balance is 0 pence
+    When the User activates emergency credit
+    Then the request is rejected with outcome 2 naming "credit mode"
+    And the meter state is unchanged by the last request
+    And SRV 4.13 reports EmergencyCreditLimit 500000
+    And SRV 4.13 reports EmergencyCreditThreshold 100000

@@ -1,0 +1,226 @@
+"""A DCC User's session: DUIS requests out, through the S1SP, SMETS1 Responses back, with evidence.
+
+Every request goes the whole way a real one does: typed values -> DUIS XML ->
+(schema check) -> safe parse -> S1SP -> device commands -> adapter -> SMETS1
+Response -> signed DUIS XML -> (schema check) -> parse and signature check.
+Steps assert on what the User reads back, never on the S1SP's internals.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from s1sr.devices.adapter import DeviceAdapter
+from s1sr.devices.commands import DeviceCommand, DeviceReply
+from s1sr.duis.request import RequestBody, RequestId, ServiceRequest, build_request, parse_request
+from s1sr.duis.response import SMETS1Response, build_response, parse_response
+from s1sr.duis.safe_xml import parse_xml
+from s1sr.duis.schema import DuisSchema
+from s1sr.duis.signing import Credentials, test_credentials
+from s1sr.errors import InputError
+from s1sr.s1sp.translator import Exchange, ReferenceS1SP
+
+#: The business originator of requests the harness sends (the RTDS test User).
+USER_ID = "90-B3-D5-1F-30-01-00-00"
+#: The DCC, business target of SRV 11.1.
+DCC_ID = "90-B3-D5-1F-30-00-00-02"
+
+
+class SchemaViolation(AssertionError):
+    """A message the harness or the S1SP produced is not valid DUIS: a non-conformance."""
+
+
+class SignatureFailure(AssertionError):
+    """A SMETS1 Response's signature is missing or does not verify: a non-conformance."""
+
+
+@dataclass
+class SchemaCounts:
+    """How many messages were validated against the DUIS schema, and how many were invalid."""
+
+    requests_validated: int = 0
+    responses_validated: int = 0
+    invalid: int = 0
+
+
+@dataclass
+class Evidence:
+    """One request's record: the XML both ways, the device commands, and the verdicts on them."""
+
+    srv: str
+    request_xml: str
+    response_xml: str = ""
+    device_commands: list[dict[str, Any]] = field(default_factory=list)
+    refused: str = ""
+    request_schema: str = "not checked"
+    response_schema: str = "not checked"
+    signature: str = "not checked"
+    success: bool | None = None
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(self.__dict__)
+
+
+class UserSession:
+    """Sends DUIS requests as the User and keeps what came back, for steps and evidence."""
+
+    def __init__(
+        self,
+        s1sp: ReferenceS1SP,
+        adapter: DeviceAdapter,
+        schema: DuisSchema | None = None,
+        counts: SchemaCounts | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
+        self.s1sp = s1sp
+        self.adapter = adapter
+        self.schema = schema
+        self.counts = counts if counts is not None else SchemaCounts()
+        self.credentials = credentials or test_credentials()
+        self.counter = 1000
+        self.evidence: list[Evidence] = []
+        self.last_exchange: Exchange | None = None
+        self.last_response: SMETS1Response | None = None
+        self.last_refusal: InputError | None = None
+        self.state_before_last: dict[str, Any] = {}
+        self.state_after_last: dict[str, Any] = {}
+
+    # -- sending ---------------------------------------------------------------
+
+    def request(self, srv: str, body: RequestBody, target: str) -> ServiceRequest:
+        """A typed request from the User to ``target`` with the next counter."""
+        self.counter += 1
+        return ServiceRequest(RequestId(USER_ID, target, self.counter), srv, body)
+
+    # -- the estate ------------------------------------------------------------
+
+    @property
+    def meter_id(self) -> str:
+        """The meter under test: the first ESME or GSME the adapter lists."""
+        return next(d.device_id for d in self.adapter.devices() if d.device_type in ("ESME", "GSME"))
+
+    @property
+    def comms_hub_id(self) -> str:
+        """The Communications Hub of the meter under test's HAN."""
+        devices = self.adapter.devices()
+        han = next(d.han for d in devices if d.device_id == self.meter_id)
+        return next(d.device_id for d in devices if d.han == han and d.device_type == "CHF")
+
+    @property
+    def fuel(self) -> str:
+        """The fuel of the DMC's meter ("electricity" or "gas")."""
+        return self.s1sp.dmc.meter.fuel
+
+    def meter_state(self, device_id: str | None = None) -> dict[str, Any]:
+        """The adapter's snapshot of one device (the meter under test by default)."""
+        snapshot = self.adapter.snapshot()
+        key = device_id or self.meter_id
+        if key not in snapshot:
+            raise AssertionError(f"the adapter's snapshot has no device {key}")
+        state: dict[str, Any] = snapshot[key]
+        return state
+
+    # -- sending ---------------------------------------------------------------
+
+    def send(
+        self, srv: str, body: RequestBody, target: str, *, expect_invalid: bool = False, observe: bool = False
+    ) -> SMETS1Response | None:
+        """Send one request; return the response, or None when the S1SP refused it as invalid.
+
+        With ``expect_invalid`` the request is not schema-checked on the way out (the
+        scenario means to send something that is not valid DUIS). With ``observe`` the
+        request is a read made to check an outcome: it is recorded as evidence but does
+        not become "the last request" that steps ask about.
+        """
+        started = time.perf_counter()
+        xml = build_request(self.request(srv, body, target))
+        record = Evidence(srv, xml.decode("utf-8"))
+        self.evidence.append(record)
+        if not observe:
+            self.last_exchange, self.last_response, self.last_refusal = None, None, None
+            self.state_before_last = self.adapter.snapshot()
+        try:
+            if self.schema is not None and not expect_invalid:
+                record.request_schema = self._check(xml, "request")
+            try:
+                parsed = parse_request(parse_xml(xml, f"SRV {srv} request"), f"SRV {srv} request")
+            except InputError as exc:
+                record.refused = exc.line()
+                if not observe:
+                    self.last_refusal = exc
+                return None
+            exchange = self.s1sp.handle(parsed)
+            if not observe:
+                self.last_exchange = exchange
+            record.device_commands = [{**c.as_dict(), "reply": r.as_dict()} for c, r in exchange.commands]
+            assert exchange.response is not None
+            response_xml = build_response(exchange.response, self.credentials)
+            record.response_xml = response_xml.decode("utf-8")
+            if self.schema is not None:
+                record.response_schema = self._check(response_xml, "response")
+            read = parse_response(parse_xml(response_xml, f"SRV {srv} response"), self.credentials.cert_pem)
+            record.signature = read.signature.reason
+            if not read.signature.valid:
+                raise SignatureFailure(f"SRV {srv} response: {read.signature.reason}")
+            record.success = read.response.success
+            record.outcomes = [o.__dict__ for o in read.response.outcomes]
+            if not observe:
+                self.last_response = read.response
+            return read.response
+        finally:
+            if not observe:
+                self.state_after_last = self.adapter.snapshot()
+            record.duration_s = round(time.perf_counter() - started, 6)
+
+    def read(self, srv: str, body: RequestBody, target: str | None = None) -> SMETS1Response:
+        """Send a read (as an observation) and return its response; a refusal is a failure."""
+        response = self.send(srv, body, target or self.meter_id, observe=True)
+        if response is None:
+            raise AssertionError(f"the S1SP refused the SRV {srv} read: {self.evidence[-1].refused}")
+        return response
+
+    def _check(self, xml: bytes, kind: str) -> str:
+        assert self.schema is not None
+        root = parse_xml(xml, kind)
+        if kind == "request":
+            self.counts.requests_validated += 1
+        else:
+            self.counts.responses_validated += 1
+        problems = self.schema.problems(root) if not self.schema.is_valid(root) else []
+        if problems:
+            self.counts.invalid += 1
+            detail = "; ".join(str(p) for p in problems)
+            raise SchemaViolation(f"the {kind} is not valid DUIS: {detail}")
+        return "valid"
+
+    # -- reading back ----------------------------------------------------------
+
+    def commands_sent(self) -> list[tuple[DeviceCommand, DeviceReply]]:
+        """Device commands of the last request."""
+        return list(self.last_exchange.commands) if self.last_exchange else []
+
+    def require_response(self) -> SMETS1Response:
+        """The last response; a clear failure if the last request was refused instead."""
+        if self.last_response is None:
+            reason = self.last_refusal.line() if self.last_refusal else "no request was sent"
+            raise AssertionError(f"expected a SMETS1 Response, but the S1SP refused the request: {reason}")
+        return self.last_response
+
+    def evidence_dicts(self) -> list[dict[str, Any]]:
+        """Evidence of every request of the scenario, JSON-ready (XML kept, long values shortened)."""
+        return [e.as_dict() for e in self.evidence]
+
+
+def pretty(xml: str) -> str:
+    """Indent XML for people (evidence views); returns the input if it does not parse."""
+    try:
+        return etree.tostring(parse_xml(xml.encode("utf-8")), pretty_print=True, encoding="unicode")
+    except InputError:
+        return xml

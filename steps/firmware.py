@@ -1,0 +1,90 @@
+"""Steps for firmware updates on a HAN (18.63): SRV 11.1 and 11.3.
+
+The User computes the FirmwareHash of its own image here (SHA-256, as GBCS does),
+independently of the S1SP under test.
+"""
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from s1sr.duis.request import ActivateFirmware, UpdateFirmware
+from s1sr.session import DCC_ID, UserSession
+
+
+@dataclass
+class FirmwareImages:
+    """The images a scenario has named (text -> version), the current one, and the one in progress."""
+
+    versions: dict[str, str] = field(default_factory=dict)
+    current: str = ""
+    in_progress: str = ""
+
+
+@pytest.fixture
+def firmware_images() -> FirmwareImages:
+    return FirmwareImages()
+
+
+def _base64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest().upper()
+
+
+def _update(images: FirmwareImages, devices: str) -> UpdateFirmware:
+    assert images.current, "name a firmware image first"
+    return UpdateFirmware(_base64(images.current), images.versions[images.current], tuple(devices.split(",")))
+
+
+@given(parsers.re(r'the firmware image "(?P<text>[^"]+)" with version "(?P<version>\w{1,8})"'))
+def firmware_image(firmware_images: FirmwareImages, text: str, version: str) -> None:
+    firmware_images.current = text
+    firmware_images.versions[text] = version
+
+
+@given(parsers.re(r"a firmware update is in progress on the HAN of device (?P<device>[0-9A-F-]{23})"))
+def update_in_progress(user: UserSession, firmware_images: FirmwareImages, device: str) -> None:
+    user.send("11.1", _update(firmware_images, device), DCC_ID)
+    response = user.require_response()
+    assert response.success, f"precondition failed: SRV 11.1 for {device} was rejected: {response.reason()}"
+    firmware_images.in_progress = firmware_images.current
+
+
+@when(parsers.re(r"the User updates the firmware of devices (?P<devices>[0-9A-F,-]+)"))
+def update_firmware(user: UserSession, firmware_images: FirmwareImages, devices: str) -> None:
+    user.send("11.1", _update(firmware_images, devices), DCC_ID)
+
+
+@when(parsers.re(r"the User activates the firmware image on device (?P<device>[0-9A-F-]{23})"))
+def activate_in_progress_image(user: UserSession, firmware_images: FirmwareImages, device: str) -> None:
+    user.send("11.3", ActivateFirmware(_hash(firmware_images.in_progress)), device)
+
+
+@when(parsers.re(r'the User activates the image "(?P<text>[^"]+)" on device (?P<device>[0-9A-F-]{23})'))
+def activate_image(user: UserSession, text: str, device: str) -> None:
+    user.send("11.3", ActivateFirmware(_hash(text)), device)
+
+
+@then(
+    parsers.re(
+        r"a new firmware update for device (?P<device>[0-9A-F-]{23}) is (?P<verdict>accepted|rejected)"
+        r"(?: with outcome (?P<code>\d+))?"
+    )
+)
+def new_update(user: UserSession, device: str, verdict: str, code: str | None) -> None:
+    probe = UpdateFirmware(_base64("S1SR probe image"), "0000FFFF", (device,))
+    response = user.send("11.1", probe, DCC_ID, observe=True)
+    assert response is not None, "the S1SP refused the probe SRV 11.1"
+    outcome = response.outcomes[0]
+    if verdict == "accepted":
+        assert outcome.code == 0, f"expected a new update for {device} to be accepted: {outcome.text}"
+    else:
+        assert outcome.code == int(code or outcome.code) and outcome.code != 0, (
+            f"expected a new update for {device} to be rejected with outcome {code}: {outcome.code} {outcome.text}"
+        )

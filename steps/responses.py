@@ -1,0 +1,107 @@
+"""Steps about the last request's outcome: its response, the device commands, Annex C fields."""
+
+from pytest_bdd import parsers, then
+
+from s1sr.devices.commands import DeviceCommand
+from s1sr.gherkin import as_text
+from s1sr.session import UserSession
+
+
+def _command(user: UserSession, name: str, device_id: str | None = None) -> DeviceCommand:
+    sent = [c for c, _ in user.commands_sent()]
+    for command in sent:
+        if command.name == name and (device_id is None or command.device_id == device_id):
+            return command
+    names = ", ".join(f"{c.name} to {c.device_id}" for c in sent) or "none"
+    raise AssertionError(f"expected {name} to {device_id or 'a device'}; the S1SP sent: {names}")
+
+
+@then("the request succeeds")
+def request_succeeds(user: UserSession) -> None:
+    response = user.require_response()
+    assert response.success, f"expected success, the request was rejected: {response.reason()}"
+    failed = [o for o in response.outcomes if o.code != 0]
+    assert not failed, f"success reported with failing outcomes: {response.reason()}"
+
+
+@then("the request is rejected")
+def request_rejected(user: UserSession) -> None:
+    response = user.require_response()
+    assert not response.success, "expected the request to be rejected, it succeeded"
+
+
+@then(parsers.re(r'the request is rejected with outcome (?P<code>\d+) naming "(?P<text>[^"]+)"'))
+def rejected_with(user: UserSession, code: str, text: str) -> None:
+    response = user.require_response()
+    assert not response.success, "expected the request to be rejected, it succeeded"
+    found = [o for o in response.outcomes if o.code == int(code) and text in o.text]
+    assert found, f'expected outcome {code} naming "{text}"; got {[(o.code, o.text) for o in response.outcomes]}'
+
+
+@then(parsers.re(r'the response reports outcome (?P<code>\d+) at position (?P<position>\d+) naming "(?P<text>[^"]+)"'))
+def outcome_at(user: UserSession, code: str, position: str, text: str) -> None:
+    response = user.require_response()
+    at = [o for o in response.outcomes if o.position == int(position)]
+    assert at, f"no outcome at position {position}; got {[(o.position, o.code) for o in response.outcomes]}"
+    assert at[0].code == int(code), f"position {position}: expected outcome {code}, got {at[0].code} ({at[0].text})"
+    assert text in at[0].text, f'position {position}: expected text naming "{text}", got "{at[0].text}"'
+
+
+@then(parsers.re(r"the response reports (?P<field>\w+) (?P<expected>\S+)"))
+def response_reports(user: UserSession, field: str, expected: str) -> None:
+    response = user.require_response()
+    actual = as_text(response.values.get(field, "(absent)"))
+    assert actual == expected, f"{field}: expected {expected}, got {actual}"
+
+
+@then(parsers.re(r'the S1SP refuses the request naming "(?P<text>[^"]+)"'))
+def refused(user: UserSession, text: str) -> None:
+    assert user.last_refusal is not None, "expected the S1SP to refuse the request as invalid DUIS; it answered"
+    assert text in user.last_refusal.line(), f'refusal should name "{text}": {user.last_refusal.line()}'
+
+
+@then(
+    parsers.re(
+        r"the (?P<device>meter|Communications Hub) received (?P<name>\w+) with (?P<field>\w+) (?P<expected>\S+)"
+    )
+)
+def received_with(user: UserSession, device: str, name: str, field: str, expected: str) -> None:
+    target = user.meter_id if device == "meter" else user.comms_hub_id
+    command = _command(user, name, target)
+    assert field in command.fields, f"{name} has no field {field}; it has {sorted(command.fields)}"
+    actual = as_text(command.fields[field])
+    assert actual == expected, f"{name}.{field}: expected {expected}, got {actual}"
+
+
+@then(parsers.re(r"the (?P<device>meter|Communications Hub) received (?P<name>\w+)$"))
+def received(user: UserSession, device: str, name: str) -> None:
+    _command(user, name, user.meter_id if device == "meter" else user.comms_hub_id)
+
+
+@then("no device command was sent")
+def no_command(user: UserSession) -> None:
+    sent = user.commands_sent()
+    assert not sent, f"expected no device command; the S1SP sent {[c.name for c, _ in sent]}"
+
+
+@then("the meter state is unchanged by the last request")
+def unchanged(user: UserSession) -> None:
+    before, after = user.state_before_last, user.state_after_last
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    assert not changed, f"the last request changed the state of {', '.join(changed)}"
+
+
+@then(parsers.re(r"the field (?P<field>\w+) of (?P<name>\w+) came from Annex C with value (?P<expected>\S+)"))
+def from_annex_c(user: UserSession, field: str, name: str, expected: str) -> None:
+    command = _command(user, name)
+    source = command.defaults.get(field, "the request")
+    assert source.startswith("Annex C"), f"{name}.{field} came from {source}, not Annex C"
+    actual = as_text(command.fields[field])
+    assert actual == expected, f"{name}.{field}: expected Annex C value {expected}, got {actual}"
+
+
+@then(parsers.re(r"the field (?P<field>\w+) of (?P<name>\w+) came from the request"))
+def from_request(user: UserSession, field: str, name: str) -> None:
+    command = _command(user, name)
+    assert field in command.fields, f"{name} has no field {field}"
+    assert field not in command.defaults, f"{name}.{field} came from {command.defaults[field]}, not the request"
