@@ -64,6 +64,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--s1sr-version", default=DEFAULT_VERSION, help="S1SR version whose catalogue applies")
     group.addoption("--dmc", action="append", default=[], help="Device Model Combination (repeatable)")
     group.addoption("--s1sr-features", action="append", default=[], help="feature folder (repeatable)")
+    group.addoption("--s1sr-clause", action="append", default=[], help="only scenarios of this clause (repeatable)")
     group.addoption("--xsd", default=None, help="path of the official DUIS schema")
     group.addoption("--s1sr-results", default=None, help="folder to write results.json into")
     group.addoption("--s1sr-timeout", type=float, default=30.0, help="seconds per device command")
@@ -110,7 +111,7 @@ def _settings(config: pytest.Config) -> RunSettings:
     for folder in dirs:
         if not folder.is_dir():
             raise S1srError("feature folder does not exist", str(folder), "pass an existing folder to --features")
-    setting = find_schema(config.getoption("--xsd"), Path(str(config.rootpath)))
+    setting = find_schema(config.getoption("--xsd"), Path(config.invocation_params.dir))
     schema = None
     if setting.path is not None:
         schema = load_schema(setting.path)
@@ -196,8 +197,15 @@ def _describe(item: pytest.Item) -> ScenarioResult:
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Record every collected scenario as ``not run`` until it reports."""
+    """Keep the selected clauses' scenarios; record each as ``not run`` until it reports."""
     settings = settings_of(config)
+    wanted = set(config.getoption("--s1sr-clause"))
+    if wanted:
+        keep = [i for i in items if wanted & {m.args[0] for m in i.iter_markers("clause")}]
+        dropped = [i for i in items if i not in keep]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
     for item in items:
         if _is_scenario(getattr(item, "obj", None)):
             result = _describe(item)

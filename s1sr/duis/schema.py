@@ -56,7 +56,7 @@ def find_schema(explicit: str | os.PathLike[str] | None = None, start: Path | No
                 return SchemaSetting(None, f"{pyproject} (unreadable)")
             value = data.get("tool", {}).get("s1sr", {}).get("duis_xsd")
             if value:
-                return SchemaSetting((folder / value), f"[tool.s1sr] duis_xsd in {pyproject}")
+                return SchemaSetting((folder / value).resolve(), f"[tool.s1sr] duis_xsd in {pyproject}")
             break
     return SchemaSetting(None, "not configured")
 

@@ -1,0 +1,237 @@
+"""The ``s1sr`` command: run the clause suite, translate one request, list clauses, validate DUIS."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from s1sr import __version__
+from s1sr.catalogue import DEFAULT_VERSION, load_catalogue, versions
+from s1sr.errors import InputError, S1srError
+
+def _console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 132  # logs and CI: wide enough for the clause table
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
+
+
+class S1srGroup(click.Group):
+    """Turns every :class:`S1srError` into one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except S1srError as exc:
+            err.print(f"s1sr: error: {exc.line()}", markup=False)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err.print("s1sr: interrupted", markup=False)
+            sys.exit(130)
+
+
+@click.group(cls=S1srGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="s1sr")
+def main() -> None:
+    """Conformance harness for the SMETS1 Supporting Requirements (S1SR), Secure cohort."""
+
+
+# --- s1sr run --------------------------------------------------------------------------
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True, help="S1SR version to test against.")
+@click.option("--dmc", "dmcs", multiple=True, help="Device Model Combination (repeatable; default: the default DMCs).")
+@click.option("--clause", "clauses", multiple=True, help="Run only scenarios of this clause (repeatable).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Write results.json here.")
+@click.option(
+    "--features", "feature_dirs", multiple=True, type=click.Path(path_type=Path), help="Feature folder (repeatable)."
+)
+@click.option("--xsd", default=None, help="DUIS schema (else S1SR_DUIS_XSD, else [tool.s1sr] duis_xsd).")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds allowed per device command.")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def run(
+    s1sr_version: str,
+    dmcs: tuple[str, ...],
+    clauses: tuple[str, ...],
+    report_dir: Path | None,
+    feature_dirs: tuple[Path, ...],
+    xsd: str | None,
+    timeout: float,
+    pytest_args: tuple[str, ...],
+) -> None:
+    """Run the clause scenarios against the reference S1SP and the simulated devices.
+
+    Extra arguments go to pytest (for example ``-k 'JoinTimePeriod'``).
+    Exit code 0: every applicable scenario passed; 1: a non-conformance or error; 2: bad usage.
+    """
+    from s1sr.runner import RunOptions, run_suite
+
+    options = RunOptions(
+        version=s1sr_version,
+        dmcs=list(dmcs),
+        clauses=list(clauses),
+        report_dir=report_dir,
+        feature_dirs=list(feature_dirs),
+        xsd=xsd,
+        timeout_s=timeout,
+        pytest_args=list(pytest_args),
+    )
+    sys.exit(run_suite(options, out, err))
+
+
+# --- s1sr translate ----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("request_file", type=click.Path(path_type=Path))
+@click.option("--dmc", default=None, help="Device Model Combination (default: secure-esme, or secure-gsme for gas).")
+@click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the SMETS1 Response here.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of tables.")
+@click.option("--xsd", default=None, help="Validate request and response against this DUIS schema.")
+def translate(
+    request_file: Path, dmc: str | None, s1sr_version: str, out_file: Path | None, as_json: bool, xsd: str | None
+) -> None:
+    """Send one DUIS request through the reference S1SP to a fresh simulated device."""
+    from s1sr.translate import render_translation, translate_file
+
+    result = translate_file(request_file, dmc, s1sr_version, xsd)
+    if out_file is not None:
+        write_atomically(out_file, result.response_xml)
+    if as_json:
+        out.print(json.dumps(result.as_dict(), indent=2), markup=False)
+    else:
+        render_translation(result, out)
+        if out_file is not None:
+            out.print(f"SMETS1 Response written to {out_file}", markup=False)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so a failure leaves nothing half-written."""
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError("folder does not exist", str(folder), "create it or choose another --out")
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise InputError(f"cannot write ({exc.strerror})", str(path)) from None
+
+
+# --- s1sr clauses ------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--features", "feature_dirs", multiple=True, type=click.Path(path_type=Path), help="Feature folder (repeatable)."
+)
+def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...]) -> None:
+    """List the clauses of an S1SR version, their provenance and how many scenarios exercise each."""
+    from rich.table import Table
+
+    from s1sr.bundle import features_dir
+    from s1sr.features_index import scenario_counts
+
+    catalogue = load_catalogue(s1sr_version)
+    counts = scenario_counts(list(feature_dirs) or [features_dir()])
+    rows = [
+        {
+            "id": c.id,
+            "title": c.title,
+            "srvs": list(c.srvs),
+            "provenance": c.provenance,
+            "detail_provenance": c.detail_provenance,
+            "device_models": list(c.device_models),
+            "scenarios": counts.get(c.id, 0),
+            "reading": c.reading,
+        }
+        for c in catalogue.clauses
+    ]
+    if as_json:
+        out.print(json.dumps(rows, indent=2), markup=False)
+        return
+    table = Table(title=f"S1SR {catalogue.version} ({catalogue.status}): Secure clauses")
+    for column in ("clause", "title", "SRVs", "provenance", "detail", "scenarios"):
+        table.add_column(column, justify="right" if column == "scenarios" else "left")
+    for r in rows:
+        table.add_row(
+            r["id"], r["title"], ", ".join(r["srvs"]) or "-", r["provenance"], r["detail_provenance"], str(r["scenarios"])
+        )
+    out.print(table)
+    if catalogue.annex_c:
+        annex = Table(title="Annex C defaults")
+        for column in ("SRV", "command", "field", "value", "unit", "provenance"):
+            annex.add_column(column)
+        for d in catalogue.annex_c:
+            annex.add_row(d.srv, d.command, d.field, json.dumps(d.value), d.unit or "-", d.provenance)
+        out.print(annex)
+
+
+# --- s1sr validate -----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--xsd", default=None, help="DUIS schema (else S1SR_DUIS_XSD, else [tool.s1sr] duis_xsd).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def validate(files: tuple[Path, ...], xsd: str | None, as_json: bool) -> None:
+    """Validate DUIS Requests and Responses against the DUIS schema.
+
+    Exit code 0: all valid; 1: any invalid; 2: a file or the schema could not be read.
+    """
+    from s1sr.validation import validate_files
+
+    report = validate_files(list(files), xsd)
+    if as_json:
+        out.print(json.dumps(report.as_dict(), indent=2), markup=False)
+    else:
+        for item in report.items:
+            if item.valid:
+                out.print(f"valid    {item.path}", markup=False)
+            else:
+                out.print(f"INVALID  {item.path}", markup=False)
+                for problem in item.problems:
+                    out.print(f"         {problem}", markup=False)
+        out.print(f"{report.valid_count} valid, {report.invalid_count} invalid (schema: {report.xsd})", markup=False)
+    if report.unreadable:
+        for line in report.unreadable:
+            err.print(f"s1sr: error: {line}", markup=False)
+        sys.exit(2)
+    sys.exit(0 if report.invalid_count == 0 else 1)
+
+
+@main.command(name="versions")
+def list_versions() -> None:
+    """List the S1SR versions that have a catalogue."""
+    for version in versions():
+        catalogue = load_catalogue(version)
+        out.print(f"{version}  {catalogue.status}  ({len(catalogue.clauses)} clauses)", markup=False)
+
+
+@main.command()
+def dmcs() -> None:
+    """List the Device Model Combinations."""
+    from s1sr.catalogue import dmcs as all_dmcs
+
+    for dmc in all_dmcs().values():
+        default = " (default)" if dmc.default else ""
+        out.print(f"{dmc.id}{default}: {dmc.meter.model} behind {dmc.comms_hub.model}", markup=False)
+

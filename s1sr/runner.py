@@ -1,0 +1,197 @@
+"""``s1sr run``: the clause suite through pytest-bdd, with a live view and a closing table by clause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from s1sr.bundle import features_dir
+from s1sr.catalogue import Catalogue, default_dmcs, find_dmc, load_catalogue
+from s1sr.duis.schema import find_schema, load_schema
+from s1sr.errors import ConfigError, InputError
+from s1sr.report.results import VERDICTS, RunRecord
+
+SUITE = Path(__file__).resolve().parent / "suite"
+STYLES = {"passed": "green", "failed": "red", "error": "magenta", "not applicable": "dim", "not run": "yellow"}
+
+
+@dataclass
+class RunOptions:
+    """What the user asked ``s1sr run`` for."""
+
+    version: str
+    dmcs: list[str] = field(default_factory=list)
+    clauses: list[str] = field(default_factory=list)
+    report_dir: Path | None = None
+    feature_dirs: list[Path] = field(default_factory=list)
+    xsd: str | None = None
+    timeout_s: float = 30.0
+    pytest_args: list[str] = field(default_factory=list)
+
+
+class LiveView:
+    """A pytest plugin object: rich progress while scenarios run, and the record at the end."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]S1SR scenarios"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[tally]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task: Any = None
+        self.record: RunRecord | None = None
+        self.collect_errors: list[str] = []
+        self.tally = dict.fromkeys(VERDICTS, 0)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """Keep collection failures (a feature file that does not parse, a missing step module)."""
+        if report.failed:
+            text = str(report.longrepr).strip().splitlines()
+            self.collect_errors.append(text[-1] if text else f"cannot collect {report.nodeid}")
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Start the progress bar once the scenario count is known."""
+        self.progress.start()
+        self.task = self.progress.add_task("run", total=len(session.items), tally="")
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        """Advance after each scenario (its verdict is final after teardown)."""
+        if self.task is not None:
+            self.progress.advance(self.task)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Stop the live view; keep the run record."""
+        from s1sr.plugin import settings_of
+
+        if self.task is not None:
+            self.progress.stop()
+        try:
+            self.record = settings_of(session.config).record
+        except KeyError:
+            self.record = None
+
+
+def check_options(options: RunOptions) -> tuple[Catalogue, list[str], list[Path], str | None]:
+    """Validate everything a run needs before it starts (one-line errors, exit code 2)."""
+    catalogue = load_catalogue(options.version)
+    dmcs = options.dmcs or default_dmcs()
+    for name in dmcs:
+        find_dmc(name)
+    folders = options.feature_dirs or [features_dir()]
+    for folder in folders:
+        if not folder.is_dir():
+            raise InputError("feature folder does not exist", str(folder), "pass an existing folder to --features")
+        if not any(folder.rglob("*.feature")):
+            raise InputError("no .feature files in this folder", str(folder))
+    known = {c.id for c in catalogue.clauses}
+    from s1sr.catalogue import versions
+
+    every = {c.id for v in versions() for c in load_catalogue(v).clauses}
+    for clause in options.clauses:
+        if clause not in every:
+            raise ConfigError(f"unknown clause '{clause}'", "--clause", f"choose from {', '.join(sorted(known))}")
+    setting = find_schema(options.xsd)
+    if setting.path is not None:
+        load_schema(setting.path)  # compile now: a bad schema path is a usage error
+    return catalogue, dmcs, folders, str(setting.path) if setting.path else None
+
+
+def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], xsd: str | None) -> list[str]:
+    """The pytest command line for a run."""
+    args = [
+        str(SUITE / "test_clauses.py"),
+        "-c",
+        str(SUITE / "pytest.ini"),
+        "--rootdir",
+        str(SUITE),
+        "-p",
+        "s1sr.plugin",
+        "-p",
+        "no:terminal",
+        "--s1sr-version",
+        options.version,
+        "--s1sr-timeout",
+        str(options.timeout_s),
+    ]
+    for name in dmcs:
+        args += ["--dmc", name]
+    for folder in folders:
+        args += ["--s1sr-features", str(folder.resolve())]
+    for clause in options.clauses:
+        args += ["--s1sr-clause", clause]
+    if xsd:
+        args += ["--xsd", xsd]
+    if options.report_dir is not None:
+        args += ["--s1sr-results", str(options.report_dir.resolve())]
+    return args + options.pytest_args
+
+
+def run_suite(options: RunOptions, out: Console, err: Console) -> int:
+    """Run the suite; return the exit code (0 conformant, 1 not, 2 bad usage)."""
+    catalogue, dmcs, folders, xsd = check_options(options)
+    if xsd is None:
+        out.print(
+            "schema validation is off: pass --xsd PATH or set S1SR_DUIS_XSD to the DUIS schema to turn it on",
+            markup=False,
+        )
+    view = LiveView(out)
+    code = pytest.main(pytest_arguments(options, dmcs, folders, xsd), plugins=[view])
+    if view.collect_errors:
+        for line in view.collect_errors:
+            err.print(f"s1sr: error: {line}", markup=False)
+        return 2
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return 2
+    record = view.record
+    if record is None or not record.scenarios:
+        err.print("s1sr: error: no scenario was selected; check --clause, --features and -k", markup=False)
+        return 2
+    render_summary(record, catalogue, out)
+    if options.report_dir is not None:
+        out.print(f"results: {options.report_dir / 'results.json'}", markup=False)
+    if code == pytest.ExitCode.INTERRUPTED:
+        return 1
+    return 0 if record.conformant() else 1
+
+
+def render_summary(record: RunRecord, catalogue: Catalogue, out: Console) -> None:
+    """The closing table by clause, the problems, and the overall verdict."""
+    table = Table(title=f"S1SR {record.s1sr_version} on {', '.join(record.dmc)}")
+    table.add_column("clause")
+    table.add_column("title")
+    table.add_column("provenance")
+    for verdict in VERDICTS:
+        table.add_column(verdict, justify="right", style=STYLES[verdict])
+    for clause_id, counts in record.by_clause().items():
+        clause = catalogue.clause(clause_id)
+        title = clause.title if clause else "(not in this version)"
+        provenance = f"{clause.provenance}/{clause.detail_provenance}" if clause else "-"
+        table.add_row(clause_id, title, provenance, *(str(counts[v]) for v in VERDICTS))
+    out.print(table)
+    problems = [s for s in record.scenarios if s.outcome in ("failed", "error", "not run")]
+    for s in problems:
+        out.print(
+            f"[{STYLES[s.outcome]}]{s.outcome.upper()}[/] {', '.join(s.clauses)} [{s.dmc}] {s.name}",
+        )
+        out.print(f"    {s.reason}", markup=False)
+    summary = record.summary()
+    out.print(", ".join(f"{summary[v]} {v}" for v in VERDICTS), markup=False)
+    if record.xsd:
+        out.print(
+            f"schema: {record.requests_validated} requests and {record.responses_validated} responses validated, "
+            f"{record.invalid} invalid ({record.xsd})",
+            markup=False,
+        )
+    verdict = "CONFORMANT" if record.conformant() else "NOT CONFORMANT"
+    out.print(f"[bold {'green' if record.conformant() else 'red'}]{verdict}[/]")
