@@ -15,6 +15,7 @@ from s1sr import __version__
 from s1sr.catalogue import DEFAULT_VERSION, load_catalogue, versions
 from s1sr.errors import InputError, S1srError
 
+
 def _console(stderr: bool = False) -> Console:
     console = Console(stderr=stderr, highlight=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -30,6 +31,7 @@ class S1srGroup(click.Group):
     """Turns every :class:`S1srError` into one line and exit code 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; report user errors in one line."""
         try:
             return super().invoke(ctx)
         except S1srError as exc:
@@ -55,7 +57,11 @@ def main() -> None:
 @click.option("--clause", "clauses", multiple=True, help="Run only scenarios of this clause (repeatable).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Write results.json here.")
 @click.option(
-    "--features", "feature_dirs", multiple=True, type=click.Path(path_type=Path), help="Feature folder (repeatable)."
+    "--features",
+    "feature_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Feature folder (repeatable).",
 )
 @click.option("--xsd", default=None, help="DUIS schema (else S1SR_DUIS_XSD, else [tool.s1sr] duis_xsd).")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds allowed per device command.")
@@ -97,11 +103,21 @@ def run(
 @click.argument("request_file", type=click.Path(path_type=Path))
 @click.option("--dmc", default=None, help="Device Model Combination (default: secure-esme, or secure-gsme for gas).")
 @click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the SMETS1 Response here.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the SMETS1 Response here.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of tables.")
 @click.option("--xsd", default=None, help="Validate request and response against this DUIS schema.")
 def translate(
-    request_file: Path, dmc: str | None, s1sr_version: str, out_file: Path | None, as_json: bool, xsd: str | None
+    request_file: Path,
+    dmc: str | None,
+    s1sr_version: str,
+    out_file: Path | None,
+    as_json: bool,
+    xsd: str | None,
 ) -> None:
     """Send one DUIS request through the reference S1SP to a fresh simulated device."""
     from s1sr.translate import render_translation, translate_file
@@ -141,7 +157,11 @@ def write_atomically(path: Path, data: bytes) -> None:
 @click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
-    "--features", "feature_dirs", multiple=True, type=click.Path(path_type=Path), help="Feature folder (repeatable)."
+    "--features",
+    "feature_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Feature folder (repeatable).",
 )
 def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...]) -> None:
     """List the clauses of an S1SR version, their provenance and how many scenarios exercise each."""
@@ -152,7 +172,7 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...]) ->
 
     catalogue = load_catalogue(s1sr_version)
     counts = scenario_counts(list(feature_dirs) or [features_dir()])
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": c.id,
             "title": c.title,
@@ -173,7 +193,12 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...]) ->
         table.add_column(column, justify="right" if column == "scenarios" else "left")
     for r in rows:
         table.add_row(
-            r["id"], r["title"], ", ".join(r["srvs"]) or "-", r["provenance"], r["detail_provenance"], str(r["scenarios"])
+            r["id"],
+            r["title"],
+            ", ".join(r["srvs"]) or "-",
+            r["provenance"],
+            r["detail_provenance"],
+            str(r["scenarios"]),
         )
     out.print(table)
     if catalogue.annex_c:
@@ -234,4 +259,3 @@ def dmcs() -> None:
     for dmc in all_dmcs().values():
         default = " (default)" if dmc.default else ""
         out.print(f"{dmc.id}{default}: {dmc.meter.model} behind {dmc.comms_hub.model}", markup=False)
-

@@ -119,9 +119,7 @@ def _settings(config: pytest.Config) -> RunSettings:
     else:
         note = "schema validation is off: pass --xsd PATH or set S1SR_DUIS_XSD to the DUIS schema to turn it on"
     record = RunRecord(version, dmcs, xsd=str(setting.path) if setting.path else None)
-    return RunSettings(
-        version, catalogue, dmcs, dirs, schema, note, float(config.getoption("--s1sr-timeout")), record
-    )
+    return RunSettings(version, catalogue, dmcs, dirs, schema, note, float(config.getoption("--s1sr-timeout")), record)
 
 
 def _step_modules(folder: Path) -> Iterator[ModuleType]:
@@ -334,7 +332,10 @@ def s1sp(s1sr_settings: RunSettings, s1sr_dmc: str, device_adapter: DeviceAdapte
 
 @pytest.fixture
 def user(
-    request: pytest.FixtureRequest, s1sr_settings: RunSettings, s1sp: ReferenceS1SP, device_adapter: DeviceAdapter
+    request: pytest.FixtureRequest,
+    s1sr_settings: RunSettings,
+    s1sp: ReferenceS1SP,
+    device_adapter: DeviceAdapter,
 ) -> UserSession:
     """The DCC User's session; its evidence is attached to the scenario's result."""
     session = UserSession(s1sp, device_adapter, s1sr_settings.schema, s1sr_settings.counts)

@@ -18,7 +18,13 @@ from s1sr.errors import ConfigError, InputError
 from s1sr.report.results import VERDICTS, RunRecord
 
 SUITE = Path(__file__).resolve().parent / "suite"
-STYLES = {"passed": "green", "failed": "red", "error": "magenta", "not applicable": "dim", "not run": "yellow"}
+STYLES = {
+    "passed": "green",
+    "failed": "red",
+    "error": "magenta",
+    "not applicable": "dim",
+    "not run": "yellow",
+}
 
 
 @dataclass

@@ -108,9 +108,7 @@ def translate_file(path: Path, dmc_name: str | None, version: str, xsd: str | No
 
 def render_translation(result: Translation, console: Console) -> None:
     """Tables for people: device commands (Annex C fields marked) and the response."""
-    console.print(
-        f"SRV {result.request.srv}  {result.request.request_id}  on {result.dmc}", markup=False, style="bold"
-    )
+    console.print(f"SRV {result.request.srv}  {result.request.request_id}  on {result.dmc}", markup=False, style="bold")
     table = Table(title="Device commands (* = value from Annex C, + = S1SP built-in default)")
     for column in ("command", "device", "fields", "device reply"):
         table.add_column(column)
@@ -124,9 +122,7 @@ def render_translation(result: Translation, console: Console) -> None:
         table.add_row(command.name, command.device_id, "\n".join(shown) or "-", verdict)
     console.print(table)
     response = result.response
-    console.print(
-        f"Response {response.response_code}: {'success' if response.success else 'FAILURE'}", markup=False
-    )
+    console.print(f"Response {response.response_code}: {'success' if response.success else 'FAILURE'}", markup=False)
     for key, value in response.values.items():
         console.print(f"  {key} = {value}", markup=False)
     for outcome in response.outcomes:

@@ -54,7 +54,9 @@ def validate_files(paths: list[Path], xsd: str | None) -> ValidationReport:
     setting = find_schema(xsd)
     if setting.path is None:
         raise ConfigError(
-            "no DUIS schema configured", "validate", f"pass --xsd PATH or set {ENV_XSD} to your copy of the DUIS schema"
+            "no DUIS schema configured",
+            "validate",
+            f"pass --xsd PATH or set {ENV_XSD} to your copy of the DUIS schema",
         )
     schema = load_schema(setting.path)
     report = ValidationReport(str(setting.path))

@@ -83,7 +83,9 @@ def balance_is(user: UserSession, pence: int) -> None:
 )
 def configuration_has(user: UserSession, limit: int, threshold: int) -> None:
     user.send(
-        "2.1", _configuration(user, EmergencyCreditLimit=limit, EmergencyCreditThreshold=threshold), user.meter_id
+        "2.1",
+        _configuration(user, EmergencyCreditLimit=limit, EmergencyCreditThreshold=threshold),
+        user.meter_id,
     )
     _require_success(user, "SRV 2.1")
 
@@ -133,9 +135,7 @@ def update_configuration(user: UserSession, field: str, value: str) -> None:
 
 
 @when(
-    parsers.re(
-        r"the User sends a prepayment configuration with (?P<field>\w+) (?P<value>-?\d+) that is not valid DUIS"
-    )
+    parsers.re(r"the User sends a prepayment configuration with (?P<field>\w+) (?P<value>-?\d+) that is not valid DUIS")
 )
 def update_configuration_invalid(user: UserSession, field: str, value: str) -> None:
     user.send("2.1", _configuration(user, **{field: int(value)}), user.meter_id, expect_invalid=True)

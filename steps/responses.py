@@ -61,9 +61,7 @@ def refused(user: UserSession, text: str) -> None:
 
 
 @then(
-    parsers.re(
-        r"the (?P<device>meter|Communications Hub) received (?P<name>\w+) with (?P<field>\w+) (?P<expected>\S+)"
-    )
+    parsers.re(r"the (?P<device>meter|Communications Hub) received (?P<name>\w+) with (?P<field>\w+) (?P<expected>\S+)")
 )
 def received_with(user: UserSession, device: str, name: str, field: str, expected: str) -> None:
     target = user.meter_id if device == "meter" else user.comms_hub_id

@@ -123,7 +123,9 @@ def load_catalogue(version: str = DEFAULT_VERSION) -> Catalogue:
     known = versions()
     if version not in known:
         raise ConfigError(
-            f"no catalogue for S1SR version '{version}'", "--s1sr-version", f"choose one of {', '.join(known)}"
+            f"no catalogue for S1SR version '{version}'",
+            "--s1sr-version",
+            f"choose one of {', '.join(known)}",
         )
     where = f"catalogue s1sr-{version}.toml"
     data = _data(f"s1sr-{version}.toml")

@@ -25,12 +25,8 @@ def default_calendar(fuel: str) -> etree._Element:
             E.ElectricityNonDisablementSchedule(
                 E.NonDisablementScript("START"),
                 E.SpecialDaysApplicability(),
-                E.DaysOfWeekApplicability(
-                    *(E.DayOfWeekApplicability(E.DayOfWeekID(day)) for day in DAYS)
-                ),
-                E.ScheduleDatesAndTime(
-                    E.SwitchTime("00:00:00Z"), E.StartDate("2020-01-01Z"), E.EndDate("2099-12-31Z")
-                ),
+                E.DaysOfWeekApplicability(*(E.DayOfWeekApplicability(E.DayOfWeekID(day)) for day in DAYS)),
+                E.ScheduleDatesAndTime(E.SwitchTime("00:00:00Z"), E.StartDate("2020-01-01Z"), E.EndDate("2099-12-31Z")),
             ),
         )
     return E.GasNonDisablementCalendar(

@@ -410,8 +410,7 @@ def parse_request(root: etree._Element, where: str = "<request>") -> ServiceRequ
         raise InputError(f"CommandVariant '{variant_raw}' is not 1..8", f"{where}: sr:Header")
     if srv not in SRV_BODIES:
         raise UnsupportedRequest(
-            f"Service Reference Variant {srv} is not one the reference S1SP handles "
-            f"({', '.join(SRV_BODIES)})",
+            f"Service Reference Variant {srv} is not one the reference S1SP handles ({', '.join(SRV_BODIES)})",
             where,
         )
     body_parent = root.find("sr:Body", NSMAP)

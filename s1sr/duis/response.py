@@ -102,9 +102,7 @@ def _payload(response: SMETS1Response) -> etree._Element:
             R.DebugInfo(
                 R.SMETS1Debug(
                     *(
-                        R.SMETS1Response(
-                            R.Error(o.text[:250]), ResponseCode=str(o.code), Position=str(o.position)
-                        )
+                        R.SMETS1Response(R.Error(o.text[:250]), ResponseCode=str(o.code), Position=str(o.position))
                         for o in response.outcomes
                     )
                 )
@@ -148,7 +146,7 @@ def build_response(response: SMETS1Response, credentials: Credentials) -> bytes:
     # Indent first, then sign: re-indenting after signing would change the signed content.
     etree.indent(root, space="  ")
     signed = sign_element(inner, credentials)
-    inner.getparent().replace(inner, signed)  # type: ignore[union-attr]
+    inner.getparent().replace(inner, signed)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 

@@ -112,7 +112,7 @@ class DuisSchema:
         with self._lock:
             if self._schema.validate(root):
                 return []
-            raw = list(self._schema.error_log)
+            raw = list(self._schema.error_log)  # type: ignore[call-overload]  # iterable; the stubs do not say so
         explained = self._explain(root, limit)
         if explained:
             return explained
@@ -132,7 +132,9 @@ class DuisSchema:
                 value = ""
                 if error.obj is not None and hasattr(error.obj, "text") and error.obj.text is not None:
                     value = f"; found {error.obj.text.strip()[:60]!r}"
-                found.append(Problem(_short_path(error.path or "/"), getattr(error, "sourceline", None), reason + value))
+                found.append(
+                    Problem(_short_path(error.path or "/"), getattr(error, "sourceline", None), reason + value)
+                )
                 if len(found) >= limit:
                     break
             return found

@@ -51,9 +51,7 @@ def test_credentials() -> Credentials:
         .sign(key, hashes.SHA256())
     )
     return Credentials(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
         cert.public_bytes(serialization.Encoding.PEM),
         "generated test key",
     )
@@ -74,15 +72,16 @@ def load_credentials(key_path: Path, cert_path: Path) -> Credentials:
 
 def sign_element(element: etree._Element, credentials: Credentials) -> etree._Element:
     """Return a signed copy of ``element`` with ``ds:Signature`` as its last child."""
-    from signxml import SignatureMethod, XMLSigner, methods
+    from signxml.algorithms import SignatureConstructionMethod, SignatureMethod
+    from signxml.signer import XMLSigner
 
     signer = XMLSigner(
-        method=methods.enveloped,
+        method=SignatureConstructionMethod.enveloped,
         signature_algorithm=SignatureMethod.ECDSA_SHA256,
         digest_algorithm="sha256",
         c14n_algorithm=C14N_EXCLUSIVE,
     )
-    signed: etree._Element = signer.sign(element, key=credentials.key_pem, cert=credentials.cert_pem)
+    signed: etree._Element = signer.sign(element, key=credentials.key_pem, cert=credentials.cert_pem.decode("ascii"))
     return signed
 
 
@@ -96,14 +95,14 @@ class SignatureCheck:
 
 def verify_element(element: etree._Element, cert_pem: bytes) -> SignatureCheck:
     """Verify the enveloped signature of ``element`` (taken as a document of its own)."""
-    from signxml import InvalidInput, InvalidSignature, XMLVerifier
-    from signxml.exceptions import InvalidCertificate, InvalidDigest
+    from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+    from signxml.verifier import XMLVerifier
 
     detached = etree.fromstring(etree.tostring(element))
     if detached.find("{http://www.w3.org/2000/09/xmldsig#}Signature") is None:
         return SignatureCheck(False, "no ds:Signature on the SMETS1 Response")
     try:
-        XMLVerifier().verify(detached, x509_cert=cert_pem)
+        XMLVerifier().verify(detached, x509_cert=cert_pem.decode("ascii"))
     except InvalidDigest:
         return SignatureCheck(False, "digest mismatch: the signed content was altered")
     except InvalidSignature as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from s1sr.duis.request import ServiceRequest, UpdateHANDeviceLog
@@ -14,7 +15,7 @@ from s1sr.units import SECONDS_PER_MINUTE
 if TYPE_CHECKING:
     from s1sr.s1sp.translator import HandlerContext
 
-ROUNDINGS = {"ceiling": math.ceil, "floor": math.floor, "nearest": round}
+ROUNDINGS: dict[str, Callable[[float], int]] = {"ceiling": math.ceil, "floor": math.floor, "nearest": round}
 
 
 def to_join_minutes(seconds: int, rounding: str) -> int:

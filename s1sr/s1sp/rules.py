@@ -40,9 +40,7 @@ class S1SPRules:
         return cls(
             s1sr_version=catalogue.version,
             join_rounding=catalogue.parameter("join_rounding", BUILT_IN["join_rounding"]),
-            firmware_conflict_scope=catalogue.parameter(
-                "firmware_conflict_scope", BUILT_IN["firmware_conflict_scope"]
-            ),
+            firmware_conflict_scope=catalogue.parameter("firmware_conflict_scope", BUILT_IN["firmware_conflict_scope"]),
             max_power_threshold_w=maxima.get(dmc.meter.id),
             annex_c=catalogue.annex_c,
         )
@@ -52,4 +50,6 @@ class S1SPRules:
         for entry in self.annex_c:
             if (entry.srv, entry.command, entry.field) == (srv, command, field):
                 return entry.value, f"Annex C, S1SR {self.s1sr_version} ({entry.provenance})"
-        return BUILT_IN_DEFAULTS[(command, field)], f"S1SP built-in default (no Annex C entry in S1SR {self.s1sr_version})"
+        return BUILT_IN_DEFAULTS[
+            (command, field)
+        ], f"S1SP built-in default (no Annex C entry in S1SR {self.s1sr_version})"

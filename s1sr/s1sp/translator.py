@@ -71,10 +71,17 @@ class HandlerContext:
     def rejected(request: ServiceRequest, code: OutcomeCode, text: str) -> SMETS1Response:
         """A failure response with one outcome naming why."""
         return SMETS1Response(
-            request.request_id, request.srv, request.service_reference, False, {}, [Outcome(int(code), 1, text)]
+            request.request_id,
+            request.srv,
+            request.service_reference,
+            False,
+            {},
+            [Outcome(int(code), 1, text)],
         )
 
-    def relay(self, request: ServiceRequest, reply: DeviceReply, values: dict[str, Any] | None = None) -> SMETS1Response:
+    def relay(
+        self, request: ServiceRequest, reply: DeviceReply, values: dict[str, Any] | None = None
+    ) -> SMETS1Response:
         """Success when the device accepted, else a failure carrying the device's reason."""
         if reply.accepted:
             return self.ok(request, values)
@@ -99,7 +106,9 @@ class ReferenceS1SP:
         """Translate and execute one request; the exchange holds the response and every command."""
         handler = HANDLERS.get(request.srv)
         if handler is None:
-            raise UnsupportedRequest(f"the reference S1SP has no handler for SRV {request.srv}", "ServiceReferenceVariant")
+            raise UnsupportedRequest(
+                f"the reference S1SP has no handler for SRV {request.srv}", "ServiceReferenceVariant"
+            )
         exchange = Exchange(request)
         exchange.response = handler(
             HandlerContext(self.rules, self.dmc.meter.fuel, self.adapter, exchange, self.timeout_s), request

@@ -1,0 +1,50 @@
+"""Fixtures for the harness's own tests: the official schema (required in CI) and the RTDS corpus."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from s1sr.duis.schema import DuisSchema, find_schema, load_schema, schema_required
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+RTDS = SHARED / "rtds"
+
+
+@pytest.fixture(scope="session")
+def duis_schema() -> DuisSchema:
+    """The official DUIS schema; skipped only when absent and S1SR_REQUIRE_XSD is not set."""
+    setting = find_schema(None, REPO)
+    if setting.path is None or not setting.path.is_file():
+        if schema_required():
+            pytest.fail(f"S1SR_REQUIRE_XSD is set but the DUIS schema is not found ({setting.source})")
+        pytest.skip("the official DUIS schema is not configured (set S1SR_DUIS_XSD)")
+    return load_schema(setting.path)
+
+
+@pytest.fixture(scope="session")
+def rtds_files() -> list[Path]:
+    """The 297 RTDS request templates from ../shared/rtds."""
+    files = sorted(RTDS.glob("*.XML"))
+    if not files:
+        if schema_required():
+            pytest.fail(f"no RTDS templates in {RTDS}")
+        pytest.skip(f"no RTDS templates in {RTDS}")
+    return files
+
+
+def s1sr(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the s1sr command line in a subprocess (as a user would)."""
+    return subprocess.run(
+        [sys.executable, "-m", "s1sr", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )

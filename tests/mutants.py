@@ -1,0 +1,132 @@
+"""Deliberately wrong S1SPs and devices, to show that the clause scenarios can fail.
+
+``python tests/mutants.py NAME s1sr-args...`` applies the mutant NAME, then runs the
+``s1sr`` command in the same process. Each mutant is one plausible mistake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from s1sr.devices.commands import DeviceReply
+from s1sr.devices.simulated import SimulatedMeter
+from s1sr.s1sp import han, prepayment, translator
+
+
+def rounds_pence() -> None:
+    """The S1SP rounds money to the nearest penny instead of truncating (18.3, 18.16, 18.27)."""
+    prepayment.to_pence = lambda v: round(v / 1000)  # type: ignore[assignment]
+
+
+def floors_join_minutes() -> None:
+    """The S1SP floors the join window to minutes (18.62)."""
+    han.to_join_minutes = lambda s, rounding: math.floor(s / 60)  # type: ignore[assignment]
+
+
+def rejects_whole_firmware_request() -> None:
+    """The S1SP applies the 4.2 whole-request rejection under 4.3 (18.63)."""
+    original = translator.ReferenceS1SP.__init__
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        self.rules = dataclasses.replace(self.rules, firmware_conflict_scope="request")
+
+    translator.ReferenceS1SP.__init__ = init  # type: ignore[method-assign]
+
+
+def limit_minus_balance() -> None:
+    """The meter makes only the limit minus the balance available on activation (18.8)."""
+    original = SimulatedMeter._activate_emergency_credit
+
+    def activate(self: SimulatedMeter) -> DeviceReply:
+        reply = original(self)
+        if reply.accepted:
+            self.state.emergency_credit_balance_pence -= max(self.state.meter_balance_pence, 0)
+        return reply
+
+    SimulatedMeter._activate_emergency_credit = activate  # type: ignore[method-assign]
+
+
+def zero_limit_activates() -> None:
+    """The meter activates emergency credit with a zero limit (18.5)."""
+
+    def activate(self: SimulatedMeter) -> DeviceReply:
+        self.state.emergency_credit_in_use = True
+        self.state.emergency_credit_balance_pence = self.state.emergency_credit_limit_pence
+        return DeviceReply(True)
+
+    SimulatedMeter._activate_emergency_credit = activate  # type: ignore[method-assign]
+
+
+def no_load_limit_check() -> None:
+    """The S1SP forwards any load-limit threshold to the device (18.37)."""
+    original = translator.ReferenceS1SP.__init__
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        self.rules = dataclasses.replace(self.rules, max_power_threshold_w=None)
+
+    translator.ReferenceS1SP.__init__ = init  # type: ignore[method-assign]
+
+
+def ignores_annex_c() -> None:
+    """The S1SP fills missing command fields with its own defaults, not Annex C (clause 23)."""
+    original = translator.ReferenceS1SP.__init__
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        self.rules = dataclasses.replace(self.rules, annex_c=())
+
+    translator.ReferenceS1SP.__init__ = init  # type: ignore[method-assign]
+
+
+def keeps_mode_on_credit() -> None:
+    """The meter keeps emergency credit in use when changed to credit mode (18.4)."""
+    original = SimulatedMeter._set_payment_mode
+
+    def set_mode(self: SimulatedMeter, fields: dict) -> DeviceReply:  # type: ignore[type-arg]
+        in_use, balance = self.state.emergency_credit_in_use, self.state.emergency_credit_balance_pence
+        reply = original(self, fields)
+        if fields["mode"] == "credit":
+            self.state.emergency_credit_in_use, self.state.emergency_credit_balance_pence = in_use, balance
+        return reply
+
+    SimulatedMeter._set_payment_mode = set_mode  # type: ignore[method-assign]
+
+
+def device_times_out() -> None:
+    """The meter never answers an emergency credit activation (an adapter fault, not a non-conformance)."""
+    from s1sr.devices.adapter import DeviceTimeout
+
+    def activate(self: SimulatedMeter) -> DeviceReply:
+        raise DeviceTimeout(f"{self.device_id} did not answer ActivateEmergencyCredit within 30 s")
+
+    SimulatedMeter._activate_emergency_credit = activate  # type: ignore[method-assign]
+
+
+MUTANTS: dict[str, Callable[[], None]] = {
+    f.__name__: f
+    for f in (
+        rounds_pence,
+        floors_join_minutes,
+        rejects_whole_firmware_request,
+        limit_minus_balance,
+        zero_limit_activates,
+        no_load_limit_check,
+        ignores_annex_c,
+        keeps_mode_on_credit,
+        device_times_out,
+    )
+}
+
+if __name__ == "__main__":
+    MUTANTS[sys.argv[1]]()
+    from s1sr.cli import main
+
+    main(sys.argv[2:])

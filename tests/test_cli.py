@@ -1,0 +1,127 @@
+"""The s1sr command as a user meets it: exit codes, one-line errors, results.json."""
+
+import json
+from pathlib import Path
+
+from tests.conftest import RTDS, s1sr
+
+
+def test_run_writes_results_json_with_the_documented_fields(tmp_path: Path) -> None:
+    done = s1sr("run", "--clause", "18.62", "--dmc", "secure-esme", "--report-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["s1sr_version"] == "4.3"
+    assert results["dmc"] == ["secure-esme"]
+    assert results["summary"]["passed"] == 16
+    assert set(results["schema"]) == {"xsd", "requests_validated", "responses_validated", "invalid"}
+    scenario = results["scenarios"][0]
+    assert {"name", "feature", "clauses", "outcome", "duration_s"} <= set(scenario)
+    assert scenario["clauses"] == ["18.62"]
+    assert scenario["evidence"][0]["device_commands"][0]["name"] == "AddToJoinWhitelist"
+    assert "CONFORMANT" in done.stdout
+
+
+def test_run_42_checks_the_42_reading_of_18_63(tmp_path: Path) -> None:
+    done = s1sr(
+        "run",
+        "--s1sr-version",
+        "4.2",
+        "--clause",
+        "18.63",
+        "--dmc",
+        "secure-esme",
+        "--report-dir",
+        str(tmp_path),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    by_name = {s["name"]: s["outcome"] for s in results["scenarios"]}
+    assert by_name["S1SR 4.2 rejects the whole request when any listed HAN is busy (busy device first)"] == "passed"
+    assert by_name["S1SR 4.3 rejects only the device whose HAN is busy (busy device first)"] == "not applicable"
+
+
+def test_clauses_json_lists_every_clause_with_its_scenario_count() -> None:
+    done = s1sr("clauses", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {r["id"]: r for r in json.loads(done.stdout)}
+    assert set(rows) == {
+        "18.3",
+        "18.4",
+        "18.5",
+        "18.8",
+        "18.16",
+        "18.27",
+        "18.37",
+        "18.62",
+        "18.63",
+        "18.65",
+        "23",
+    }
+    assert rows["18.62"]["scenarios"] == 16
+    assert rows["18.62"]["srvs"] == ["8.11"]
+    assert rows["18.65"]["scenarios"] == 0
+    assert rows["18.27"]["provenance"] == "consultation"
+
+
+def test_translate_json_marks_annex_c_fields(tmp_path: Path) -> None:
+    out = tmp_path / "response.xml"
+    done = s1sr("translate", str(RTDS / "CCS01_8.11_SUCCESS_REQUEST_DUIS.XML"), "--json", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["srv"] == "8.11"
+    command = summary["device_commands"][0]
+    assert command["name"] == "AddToJoinWhitelist"
+    assert command["fields"]["join_minutes"] == 2
+    assert command["annex_c"] == ["join_method"]
+    assert summary["response_code"] == "I0"
+    assert out.read_bytes().startswith(b"<?xml")
+
+
+def test_validate_reports_valid_and_invalid(tmp_path: Path) -> None:
+    good = RTDS / "ECS04a_1.5_SUCCESS_REQUEST_DUIS.XML"
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(good.read_bytes().replace(b"1200000", b"twelve"))
+    done = s1sr("validate", str(good), str(bad))
+    assert done.returncode == 1
+    assert "valid    " in done.stdout and "INVALID  " in done.stdout
+    assert "AdjustMeterBalance" in done.stdout
+
+
+def _one_line_error(done) -> str:  # type: ignore[no-untyped-def]
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("s1sr: error: ")
+    return lines[0]
+
+
+def test_unknown_version_is_one_line_exit_2() -> None:
+    assert "4.3" in _one_line_error(s1sr("run", "--s1sr-version", "9.9"))
+
+
+def test_unknown_dmc_is_one_line_exit_2() -> None:
+    assert "secure-esme" in _one_line_error(s1sr("run", "--dmc", "no-such-meter"))
+
+
+def test_unknown_clause_is_one_line_exit_2() -> None:
+    assert "18.999" in _one_line_error(s1sr("run", "--clause", "18.999"))
+
+
+def test_missing_feature_folder_is_one_line_exit_2(tmp_path: Path) -> None:
+    assert "does not exist" in _one_line_error(s1sr("run", "--features", str(tmp_path / "nowhere")))
+
+
+def test_translate_unsupported_srv_is_one_line_exit_2() -> None:
+    line = _one_line_error(s1sr("translate", str(RTDS / "ECS42_7.1_SUCCESS_REQUEST_DUIS.XML")))
+    assert "7.1" in line
+
+
+def test_translate_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    assert "no such file" in _one_line_error(s1sr("translate", str(tmp_path / "absent.xml")))
+
+
+def test_translate_out_into_missing_folder_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "response.xml"
+    _one_line_error(s1sr("translate", str(RTDS / "ECS82_4.18_SUCCESS_REQUEST_DUIS.XML"), "--out", str(target)))
+    assert not target.exists()
