@@ -51,7 +51,7 @@ class RequestId:
             )
         originator = normalise_eui(parts[0], "RequestID business originator")
         target = normalise_eui(parts[1], "RequestID business target")
-        if not parts[2].isdigit() or int(parts[2]) > MAX_COUNTER:
+        if not re.fullmatch(r"[0-9]{1,20}", parts[2]) or int(parts[2]) > MAX_COUNTER:
             raise InputError(
                 f"RequestID counter '{parts[2]}' is not an integer from 0 to {MAX_COUNTER}",
                 "sr:Header/sr:RequestID",
@@ -254,10 +254,9 @@ def _opt_text(parent: etree._Element, path: str) -> str | None:
 
 def _int(parent: etree._Element, path: str, where: str, lo: int, hi: int) -> int:
     raw = _text(parent, path, where)
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InputError(f"{path} '{raw}' is not an integer", where) from None
+    if not re.fullmatch(r"[+-]?[0-9]{1,30}", raw):
+        raise InputError(f"{path} '{raw[:40]}' is not an integer", where)
+    value = int(raw)
     if not lo <= value <= hi:
         raise InputError(f"{path} {value} is outside its DUIS range {lo}..{hi}", where)
     return value
@@ -287,9 +286,10 @@ UINT16 = (0, 2**16 - 1)
 
 def _body(srv: str, element: etree._Element, where: str) -> RequestBody:
     if srv == "1.5":
-        mode_el = element[0] if len(element) else None
-        if mode_el is None or etree.QName(mode_el).localname not in ("PrepaymentMode", "CreditMode"):
-            raise InputError("UpdateMeterBalance needs PrepaymentMode or CreditMode", where)
+        modes = [e for e in element if isinstance(e.tag, str) and e.tag in (sr("PrepaymentMode"), sr("CreditMode"))]
+        if len(modes) != 1:
+            raise InputError("UpdateMeterBalance needs one PrepaymentMode or CreditMode", where)
+        mode_el = modes[0]
         mode = etree.QName(mode_el).localname
         if mode_el.find("sr:ResetMeterBalance", NSMAP) is not None:
             return UpdateMeterBalance(mode, None)  # type: ignore[arg-type]
@@ -406,7 +406,7 @@ def parse_request(root: etree._Element, where: str = "<request>") -> ServiceRequ
     srv = _text(header, "sr:ServiceReferenceVariant", f"{where}: sr:Header")
     service_reference = _text(header, "sr:ServiceReference", f"{where}: sr:Header")
     variant_raw = _text(header, "sr:CommandVariant", f"{where}: sr:Header")
-    if not variant_raw.isdigit() or not 1 <= int(variant_raw) <= 8:
+    if not re.fullmatch(r"[0-9]", variant_raw) or not 1 <= int(variant_raw) <= 8:
         raise InputError(f"CommandVariant '{variant_raw}' is not 1..8", f"{where}: sr:Header")
     if srv not in SRV_BODIES:
         raise UnsupportedRequest(

@@ -22,7 +22,11 @@ def _parser() -> etree.XMLParser:
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        # libxml2 refuses text nodes over 10,000,000 bytes unless huge_tree is on, and a DUIS
+        # FirmwareImage may hold 10,240,000 characters. huge_tree lifts libxml2's own limits, so
+        # the limits stand here instead: size (MAX_DOCUMENT_BYTES), no DOCTYPE (so no entity
+        # can expand), and depth (MAX_DEPTH) are checked by this module.
+        huge_tree=True,
         remove_blank_text=False,
         collect_ids=False,
     )

@@ -126,20 +126,29 @@ class DuisSchema:
                 self._explainer = xmlschema.XMLSchema(str(self.path))
             found: list[Problem] = []
             for error in self._explainer.iter_errors(etree.tostring(root)):
-                reason = error.reason or str(error.message)
-                if error.validator is not None and hasattr(error.validator, "name") and error.validator.name:
-                    reason = f"{reason} (schema: {etree.QName(error.validator.name).localname})"
-                value = ""
-                if error.obj is not None and hasattr(error.obj, "text") and error.obj.text is not None:
-                    value = f"; found {error.obj.text.strip()[:60]!r}"
-                found.append(
-                    Problem(_short_path(error.path or "/"), getattr(error, "sourceline", None), reason + value)
-                )
+                found.append(Problem(_short_path(error.path or "/"), getattr(error, "sourceline", None), _reason(error)))
                 if len(found) >= limit:
                     break
             return found
         except Exception:  # the explainer is a courtesy; lxml's own messages stand in for it
             return []
+
+
+def _reason(error: Any) -> str:
+    """xmlschema's reason, shortened where it quotes a whole pattern or enumeration, with the value found."""
+    reason = str(error.reason or error.message)
+    kind = getattr(getattr(error, "validator", None), "name", None)
+    if "pattern" in reason and len(reason) > 120:
+        reason = "value does not have the form the schema requires"
+    elif "must be one of" in reason and len(reason) > 120:
+        reason = "value is not one of the values the schema lists"
+    if isinstance(kind, str) and kind:
+        reason += f" (type {etree.QName(kind).localname})"
+    obj = getattr(error, "obj", None)
+    text = obj if isinstance(obj, str) else getattr(obj, "text", None)
+    if isinstance(text, str) and text.strip():
+        reason += f"; found {text.strip()[:60]!r}"
+    return reason
 
 
 def _short_path(path: str) -> str:
