@@ -65,6 +65,10 @@ def main() -> None:
 )
 @click.option("--xsd", default=None, help="DUIS schema (else S1SR_DUIS_XSD, else [tool.s1sr] duis_xsd).")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds allowed per device command.")
+@click.option(
+    "--signing-key", type=click.Path(path_type=Path), help="PEM P-256 key to sign responses (default: generated)."
+)
+@click.option("--signing-cert", type=click.Path(path_type=Path), help="PEM certificate of --signing-key.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def run(
     s1sr_version: str,
@@ -74,6 +78,8 @@ def run(
     feature_dirs: tuple[Path, ...],
     xsd: str | None,
     timeout: float,
+    signing_key: Path | None,
+    signing_cert: Path | None,
     pytest_args: tuple[str, ...],
 ) -> None:
     """Run the clause scenarios against the reference S1SP and the simulated devices.
@@ -92,6 +98,8 @@ def run(
         xsd=xsd,
         timeout_s=timeout,
         pytest_args=list(pytest_args),
+        signing_key=signing_key,
+        signing_cert=signing_cert,
     )
     sys.exit(run_suite(options, out, err))
 

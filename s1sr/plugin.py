@@ -23,6 +23,7 @@ from s1sr.catalogue import DEFAULT_VERSION, Catalogue, default_dmcs, find_dmc, l
 from s1sr.devices.adapter import DeviceAdapter, DeviceError
 from s1sr.devices.simulated import SimulatedAdapter
 from s1sr.duis.schema import DuisSchema, find_schema, load_schema
+from s1sr.duis.signing import Credentials, generated_credentials, load_credentials
 from s1sr.errors import S1srError
 from s1sr.report.results import RunRecord, ScenarioResult
 from s1sr.s1sp.translator import ReferenceS1SP
@@ -45,6 +46,7 @@ class RunSettings:
     schema_note: str
     timeout_s: float
     record: RunRecord
+    credentials: Credentials
     counts: SchemaCounts = field(default_factory=SchemaCounts)
 
 
@@ -68,6 +70,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--xsd", default=None, help="path of the official DUIS schema")
     group.addoption("--s1sr-results", default=None, help="folder to write results.json into")
     group.addoption("--s1sr-timeout", type=float, default=30.0, help="seconds per device command")
+    group.addoption("--s1sr-signing-key", default=None, help="PEM P-256 key the S1SP signs responses with")
+    group.addoption("--s1sr-signing-cert", default=None, help="PEM certificate that verifies that key")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -119,7 +123,23 @@ def _settings(config: pytest.Config) -> RunSettings:
     else:
         note = "schema validation is off: pass --xsd PATH or set S1SR_DUIS_XSD to the DUIS schema to turn it on"
     record = RunRecord(version, dmcs, xsd=str(setting.path) if setting.path else None)
-    return RunSettings(version, catalogue, dmcs, dirs, schema, note, float(config.getoption("--s1sr-timeout")), record)
+    key, cert = config.getoption("--s1sr-signing-key"), config.getoption("--s1sr-signing-cert")
+    if bool(key) != bool(cert):
+        raise S1srError("give both a signing key and its certificate", "--signing-key/--signing-cert")
+    credentials = load_credentials(Path(key), Path(cert)) if key and cert else generated_credentials()
+    timeout = float(config.getoption("--s1sr-timeout"))
+    return RunSettings(version, catalogue, dmcs, dirs, schema, note, timeout, record, credentials)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say once which S1SR version, DMCs and schema the run uses."""
+    settings = config.stash.get(_SETTINGS_KEY, None)
+    if settings is None:
+        return []
+    return [
+        f"s1sr: S1SR {settings.version}, DMCs {', '.join(settings.dmcs)}, signing with {settings.credentials.source}",
+        f"s1sr: {settings.schema_note}",
+    ]
 
 
 def _step_modules(folder: Path) -> Iterator[ModuleType]:
@@ -338,6 +358,6 @@ def user(
     device_adapter: DeviceAdapter,
 ) -> UserSession:
     """The DCC User's session; its evidence is attached to the scenario's result."""
-    session = UserSession(s1sp, device_adapter, s1sr_settings.schema, s1sr_settings.counts)
+    session = UserSession(s1sp, device_adapter, s1sr_settings.schema, s1sr_settings.counts, s1sr_settings.credentials)
     request.node.stash[SESSION_KEY] = session
     return session

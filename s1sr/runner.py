@@ -14,6 +14,7 @@ from rich.table import Table
 from s1sr.bundle import features_dir
 from s1sr.catalogue import Catalogue, default_dmcs, find_dmc, load_catalogue
 from s1sr.duis.schema import find_schema, load_schema
+from s1sr.duis.signing import load_credentials
 from s1sr.errors import ConfigError, InputError
 from s1sr.report.results import VERDICTS, RunRecord
 
@@ -39,6 +40,8 @@ class RunOptions:
     xsd: str | None = None
     timeout_s: float = 30.0
     pytest_args: list[str] = field(default_factory=list)
+    signing_key: Path | None = None
+    signing_cert: Path | None = None
 
 
 class LiveView:
@@ -107,6 +110,10 @@ def check_options(options: RunOptions) -> tuple[Catalogue, list[str], list[Path]
     for clause in options.clauses:
         if clause not in every:
             raise ConfigError(f"unknown clause '{clause}'", "--clause", f"choose from {', '.join(sorted(known))}")
+    if (options.signing_key is None) != (options.signing_cert is None):
+        raise ConfigError("give both a signing key and its certificate", "--signing-key/--signing-cert")
+    if options.signing_key is not None and options.signing_cert is not None:
+        load_credentials(options.signing_key, options.signing_cert)
     setting = find_schema(options.xsd)
     if setting.path is not None:
         load_schema(setting.path)  # compile now: a bad schema path is a usage error
@@ -140,6 +147,8 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
         args += ["--xsd", xsd]
     if options.report_dir is not None:
         args += ["--s1sr-results", str(options.report_dir.resolve())]
+    if options.signing_key is not None and options.signing_cert is not None:
+        args += ["--s1sr-signing-key", str(options.signing_key), "--s1sr-signing-cert", str(options.signing_cert)]
     return args + options.pytest_args
 
 

@@ -20,7 +20,7 @@ from s1sr.duis.request import RequestBody, RequestId, ServiceRequest, build_requ
 from s1sr.duis.response import SMETS1Response, build_response, parse_response
 from s1sr.duis.safe_xml import parse_xml
 from s1sr.duis.schema import DuisSchema
-from s1sr.duis.signing import Credentials, test_credentials
+from s1sr.duis.signing import Credentials, generated_credentials
 from s1sr.errors import InputError
 from s1sr.s1sp.translator import Exchange, ReferenceS1SP
 
@@ -83,7 +83,7 @@ class UserSession:
         self.adapter = adapter
         self.schema = schema
         self.counts = counts if counts is not None else SchemaCounts()
-        self.credentials = credentials or test_credentials()
+        self.credentials = credentials or generated_credentials()
         self.counter = 1000
         self.evidence: list[Evidence] = []
         self.last_exchange: Exchange | None = None

@@ -17,7 +17,7 @@ from s1sr.duis.request import ServiceRequest, UpdateFirmware, UpdatePrepayConfig
 from s1sr.duis.response import SMETS1Response, build_response
 from s1sr.duis.safe_xml import parse_xml, read_document
 from s1sr.duis.schema import find_schema, load_schema
-from s1sr.duis.signing import test_credentials
+from s1sr.duis.signing import generated_credentials
 from s1sr.errors import InputError
 from s1sr.s1sp.translator import Exchange, ReferenceS1SP
 from s1sr.session import DCC_ID
@@ -98,7 +98,7 @@ def translate_file(path: Path, dmc_name: str | None, version: str, xsd: str | No
     except DeviceError as exc:
         raise InputError(str(exc), str(path), "address a device of the simulated estate (see README)") from None
     assert exchange.response is not None
-    response_xml = build_response(exchange.response, test_credentials())
+    response_xml = build_response(exchange.response, generated_credentials())
     if schema is not None:
         problems = schema.problems(parse_xml(response_xml, "response"))
         report["response_valid"] = not problems

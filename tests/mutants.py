@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -110,6 +111,25 @@ def device_times_out() -> None:
     SimulatedMeter._activate_emergency_credit = activate  # type: ignore[method-assign]
 
 
+def tampers_after_signing() -> None:
+    """Something between the S1SP and the User changes a signed value (signature check)."""
+    from s1sr import session
+
+    original = session.build_response
+
+    def build(response, credentials):  # type: ignore[no-untyped-def]
+        return re.sub(rb"<ra:MeterBalance>(-?[0-9]+)<", rb"<ra:MeterBalance>\g<1>0<", original(response, credentials))
+
+    session.build_response = build  # type: ignore[assignment]
+
+
+def invalid_response() -> None:
+    """The S1SP answers SRV 4.18 with a payload element DUIS does not have (schema check)."""
+    from s1sr.duis import response
+
+    response.PAYLOAD_ELEMENTS["4.18"] = "ReadMeterBalanceResponse"
+
+
 MUTANTS: dict[str, Callable[[], None]] = {
     f.__name__: f
     for f in (
@@ -122,6 +142,8 @@ MUTANTS: dict[str, Callable[[], None]] = {
         ignores_annex_c,
         keeps_mode_on_credit,
         device_times_out,
+        tampers_after_signing,
+        invalid_response,
     )
 }
 

@@ -125,3 +125,30 @@ def test_translate_out_into_missing_folder_writes_nothing(tmp_path: Path) -> Non
     target = tmp_path / "missing" / "response.xml"
     _one_line_error(s1sr("translate", str(RTDS / "ECS82_4.18_SUCCESS_REQUEST_DUIS.XML"), "--out", str(target)))
     assert not target.exists()
+
+
+def test_run_signs_with_a_user_supplied_key(tmp_path: Path) -> None:
+    from s1sr.duis.signing import generated_credentials
+
+    credentials = generated_credentials()
+    (tmp_path / "key.pem").write_bytes(credentials.key_pem)
+    (tmp_path / "cert.pem").write_bytes(credentials.cert_pem)
+    done = s1sr(
+        "run",
+        "--clause",
+        "18.3",
+        "--dmc",
+        "secure-gsme",
+        "--signing-key",
+        str(tmp_path / "key.pem"),
+        "--signing-cert",
+        str(tmp_path / "cert.pem"),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_run_without_a_schema_says_so_once(tmp_path: Path) -> None:
+    done = s1sr("run", "--clause", "18.62", "--dmc", "secure-esme", cwd=tmp_path, env={"S1SR_DUIS_XSD": ""})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("schema validation is off") == 1
+    assert "S1SR_DUIS_XSD" in done.stdout

@@ -66,3 +66,39 @@ def test_a_device_that_times_out_is_an_error_never_a_pass(tmp_path: Path) -> Non
     outcomes = {s["outcome"] for s in json.loads((tmp_path / "results.json").read_text())["scenarios"]}
     assert outcomes == {"error"}
     assert "did not answer" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("mutant", "reason"),
+    [
+        ("tampers_after_signing", "digest mismatch: the signed content was altered"),
+        ("invalid_response", "the response is not valid DUIS"),
+    ],
+)
+def test_a_bad_signature_or_invalid_response_fails_with_its_reason(
+    tmp_path: Path, mutant: str, reason: str, duis_schema: object
+) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "tests" / "mutants.py"),
+            mutant,
+            "run",
+            "--dmc",
+            "secure-esme",
+            "--clause",
+            "18.16",
+            "--report-dir",
+            str(tmp_path),
+            "--xsd",
+            str(duis_schema.path),
+        ],  # type: ignore[attr-defined]
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    scenarios = json.loads((tmp_path / "results.json").read_text())["scenarios"]
+    assert {s["outcome"] for s in scenarios} == {"failed"}
+    assert all(reason in s["reason"] for s in scenarios), [s["reason"] for s in scenarios]

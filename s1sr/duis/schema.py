@@ -126,7 +126,9 @@ class DuisSchema:
                 self._explainer = xmlschema.XMLSchema(str(self.path))
             found: list[Problem] = []
             for error in self._explainer.iter_errors(etree.tostring(root)):
-                found.append(Problem(_short_path(error.path or "/"), getattr(error, "sourceline", None), _reason(error)))
+                found.append(
+                    Problem(_short_path(error.path or "/"), getattr(error, "sourceline", None), _reason(error))
+                )
                 if len(found) >= limit:
                     break
             return found

@@ -35,7 +35,7 @@ class Credentials:
 
 
 @cache
-def test_credentials() -> Credentials:
+def generated_credentials() -> Credentials:
     """A fresh P-256 key and self-signed certificate, made once per process."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "s1sr reference S1SP (test key)")])
