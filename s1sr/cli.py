@@ -65,6 +65,10 @@ def main() -> None:
 )
 @click.option("--xsd", default=None, help="DUIS schema (else S1SR_DUIS_XSD, else [tool.s1sr] duis_xsd).")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds allowed per device command.")
+@click.option("--adapter", default="simulated", show_default=True, help="Device adapter: name or module:attr.")
+@click.option("--adapter-option", "adapter_options", multiple=True, help="KEY=VALUE for the adapter (repeatable).")
+@click.option("--device-url", default=None, help="Endpoint of the remote adapter (same as --adapter-option url=...).")
+@click.option("--s1sp", default="reference", show_default=True, help="S1SP under test: name or module:attr.")
 @click.option(
     "--signing-key", type=click.Path(path_type=Path), help="PEM P-256 key to sign responses (default: generated)."
 )
@@ -78,6 +82,10 @@ def run(
     feature_dirs: tuple[Path, ...],
     xsd: str | None,
     timeout: float,
+    adapter: str,
+    adapter_options: tuple[str, ...],
+    device_url: str | None,
+    s1sp: str,
     signing_key: Path | None,
     signing_cert: Path | None,
     pytest_args: tuple[str, ...],
@@ -100,6 +108,9 @@ def run(
         pytest_args=list(pytest_args),
         signing_key=signing_key,
         signing_cert=signing_cert,
+        adapter=adapter,
+        adapter_options=list(adapter_options) + ([f"url={device_url}"] if device_url else []),
+        s1sp=s1sp,
     )
     sys.exit(run_suite(options, out, err))
 
@@ -249,6 +260,50 @@ def validate(files: tuple[Path, ...], xsd: str | None, as_json: bool) -> None:
             err.print(f"s1sr: error: {line}", markup=False)
         sys.exit(2)
     sys.exit(0 if report.invalid_count == 0 else 1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def adapters(as_json: bool) -> None:
+    """List the device adapters that can be named with --adapter."""
+    from dataclasses import asdict
+
+    from s1sr.devices.registry import available_adapters
+
+    found = available_adapters()
+    if as_json:
+        out.print(json.dumps([asdict(a) for a in found], indent=2), markup=False)
+        return
+    for a in found:
+        models = ", ".join(a.device_models) or "any device model"
+        out.print(f"{a.name:<12} {models:<40} {a.source}  {a.description}", markup=False)
+
+
+@main.command(name="serve-device")
+@click.option("--dmc", required=True, help="Device Model Combination to simulate.")
+@click.option("--port", default=8765, show_default=True, help="TCP port (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--adapter-option", "adapter_options", multiple=True, help="KEY=VALUE, e.g. fault=no-response.")
+def serve_device(dmc: str, port: int, host: str, adapter_options: tuple[str, ...]) -> None:
+    """Expose a simulated Secure DMC over the remote adapter's JSON-over-HTTP protocol."""
+    from s1sr.catalogue import find_dmc
+    from s1sr.devices.server import make_server
+    from s1sr.devices.simulated import SimulatedAdapter
+    from s1sr.plugin import parse_options
+
+    adapter = SimulatedAdapter.create(find_dmc(dmc), parse_options(list(adapter_options)))
+    try:
+        server = make_server(adapter, host, port)
+    except OSError as exc:
+        raise InputError(f"cannot listen ({exc.strerror})", f"{host}:{port}", "choose another --port") from None
+    out.print(f"serving DMC {dmc} on http://{host}:{server.server_port} (Ctrl-C to stop)", markup=False)
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @main.command(name="versions")

@@ -20,13 +20,15 @@ import pytest
 
 from s1sr.bundle import features_dir, steps_dir
 from s1sr.catalogue import DEFAULT_VERSION, Catalogue, default_dmcs, find_dmc, load_catalogue
-from s1sr.devices.adapter import DeviceAdapter, DeviceError
-from s1sr.devices.simulated import SimulatedAdapter
+from s1sr.devices.adapter import DeviceError
+from s1sr.devices.recording import RecordingAdapter
+from s1sr.devices.registry import adapter_class, create_adapter
 from s1sr.duis.schema import DuisSchema, find_schema, load_schema
 from s1sr.duis.signing import Credentials, generated_credentials, load_credentials
 from s1sr.errors import S1srError
 from s1sr.report.results import RunRecord, ScenarioResult
-from s1sr.s1sp.translator import ReferenceS1SP
+from s1sr.s1sp.api import S1SP
+from s1sr.s1sp.registry import s1sp_class
 from s1sr.session import SchemaCounts, UserSession
 
 TAG_MARKS = {"clause-": "clause", "srv-": "srv", "s1sr-": "s1sr_version"}
@@ -47,6 +49,9 @@ class RunSettings:
     timeout_s: float
     record: RunRecord
     credentials: Credentials
+    adapter: str = "simulated"
+    adapter_options: dict[str, str] = field(default_factory=dict)
+    s1sp: str = "reference"
     counts: SchemaCounts = field(default_factory=SchemaCounts)
 
 
@@ -70,6 +75,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--xsd", default=None, help="path of the official DUIS schema")
     group.addoption("--s1sr-results", default=None, help="folder to write results.json into")
     group.addoption("--s1sr-timeout", type=float, default=30.0, help="seconds per device command")
+    group.addoption("--s1sr-adapter", default="simulated", help="device adapter: name or module:attr")
+    group.addoption(
+        "--s1sr-adapter-option", action="append", default=[], help="KEY=VALUE option for the adapter (repeatable)"
+    )
+    group.addoption("--s1sr-s1sp", default="reference", help="S1SP under test: name or module:attr")
     group.addoption("--s1sr-signing-key", default=None, help="PEM P-256 key the S1SP signs responses with")
     group.addoption("--s1sr-signing-cert", default=None, help="PEM certificate that verifies that key")
 
@@ -128,7 +138,25 @@ def _settings(config: pytest.Config) -> RunSettings:
         raise S1srError("give both a signing key and its certificate", "--signing-key/--signing-cert")
     credentials = load_credentials(Path(key), Path(cert)) if key and cert else generated_credentials()
     timeout = float(config.getoption("--s1sr-timeout"))
-    return RunSettings(version, catalogue, dmcs, dirs, schema, note, timeout, record, credentials)
+    options = parse_options(config.getoption("--s1sr-adapter-option"))
+    adapter, s1sp = config.getoption("--s1sr-adapter"), config.getoption("--s1sr-s1sp")
+    adapter_class(adapter)
+    s1sp_class(s1sp)
+    record.adapter, record.s1sp = adapter, s1sp
+    return RunSettings(
+        version, catalogue, dmcs, dirs, schema, note, timeout, record, credentials, adapter, options, s1sp
+    )
+
+
+def parse_options(pairs: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` strings as a dict; :class:`S1srError` for one without ``=``."""
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise S1srError(f"'{pair}' is not KEY=VALUE", "--adapter-option")
+        options[key.strip()] = value.strip()
+    return options
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -336,28 +364,40 @@ def s1sr_settings(request: pytest.FixtureRequest) -> RunSettings:
 
 
 @pytest.fixture
-def device_adapter(s1sr_dmc: str) -> Iterator[DeviceAdapter]:
-    """The estate under test, in its starting state."""
-    adapter = SimulatedAdapter(find_dmc(s1sr_dmc))
-    adapter.reset()
-    yield adapter
-    adapter.close()
+def device_adapter(s1sr_settings: RunSettings, s1sr_dmc: str) -> Iterator[RecordingAdapter]:
+    """The estate under test, in its starting state, with every command it receives recorded."""
+    inner = create_adapter(s1sr_settings.adapter, find_dmc(s1sr_dmc), s1sr_settings.adapter_options)
+    adapter = RecordingAdapter(inner)
+    try:
+        adapter.reset()
+        yield adapter
+    finally:
+        adapter.close()
 
 
 @pytest.fixture
-def s1sp(s1sr_settings: RunSettings, s1sr_dmc: str, device_adapter: DeviceAdapter) -> ReferenceS1SP:
+def s1sp(s1sr_settings: RunSettings, s1sr_dmc: str, device_adapter: RecordingAdapter) -> S1SP:
     """The S1SP under test, configured for the run's S1SR version and this DMC."""
-    return ReferenceS1SP(s1sr_settings.catalogue, find_dmc(s1sr_dmc), device_adapter, s1sr_settings.timeout_s)
+    return s1sp_class(s1sr_settings.s1sp).create(
+        s1sr_settings.catalogue,
+        find_dmc(s1sr_dmc),
+        device_adapter,
+        s1sr_settings.credentials,
+        s1sr_settings.timeout_s,
+    )
 
 
 @pytest.fixture
 def user(
     request: pytest.FixtureRequest,
     s1sr_settings: RunSettings,
-    s1sp: ReferenceS1SP,
-    device_adapter: DeviceAdapter,
+    s1sr_dmc: str,
+    s1sp: S1SP,
+    device_adapter: RecordingAdapter,
 ) -> UserSession:
     """The DCC User's session; its evidence is attached to the scenario's result."""
-    session = UserSession(s1sp, device_adapter, s1sr_settings.schema, s1sr_settings.counts, s1sr_settings.credentials)
+    session = UserSession(
+        s1sp, device_adapter, find_dmc(s1sr_dmc), s1sr_settings.credentials, s1sr_settings.schema, s1sr_settings.counts
+    )
     request.node.stash[SESSION_KEY] = session
     return session

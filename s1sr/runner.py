@@ -13,10 +13,14 @@ from rich.table import Table
 
 from s1sr.bundle import features_dir
 from s1sr.catalogue import Catalogue, default_dmcs, find_dmc, load_catalogue
+from s1sr.devices.adapter import DeviceError
+from s1sr.devices.registry import create_adapter
 from s1sr.duis.schema import find_schema, load_schema
 from s1sr.duis.signing import load_credentials
 from s1sr.errors import ConfigError, InputError
+from s1sr.plugin import parse_options
 from s1sr.report.results import VERDICTS, RunRecord
+from s1sr.s1sp.registry import s1sp_class
 
 SUITE = Path(__file__).resolve().parent / "suite"
 STYLES = {
@@ -42,6 +46,9 @@ class RunOptions:
     pytest_args: list[str] = field(default_factory=list)
     signing_key: Path | None = None
     signing_cert: Path | None = None
+    adapter: str = "simulated"
+    adapter_options: list[str] = field(default_factory=list)
+    s1sp: str = "reference"
 
 
 class LiveView:
@@ -117,6 +124,15 @@ def check_options(options: RunOptions) -> tuple[Catalogue, list[str], list[Path]
     setting = find_schema(options.xsd)
     if setting.path is not None:
         load_schema(setting.path)  # compile now: a bad schema path is a usage error
+    s1sp_class(options.s1sp)
+    adapter_options = parse_options(options.adapter_options)
+    for name in dmcs:  # an adapter that cannot serve a DMC is a configuration error, before anything runs
+        try:
+            create_adapter(options.adapter, find_dmc(name), adapter_options).close()
+        except DeviceError as exc:
+            raise ConfigError(
+                str(exc), f"--adapter {options.adapter}", "check that the devices are reachable"
+            ) from None
     return catalogue, dmcs, folders, str(setting.path) if setting.path else None
 
 
@@ -125,7 +141,7 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
     args = [
         str(SUITE / "test_clauses.py"),
         "-c",
-        str(SUITE / "pytest.ini"),
+        str(SUITE / "s1sr-run.ini"),
         "--rootdir",
         str(SUITE),
         "-p",
@@ -147,6 +163,9 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
         args += ["--xsd", xsd]
     if options.report_dir is not None:
         args += ["--s1sr-results", str(options.report_dir.resolve())]
+    args += ["--s1sr-adapter", options.adapter, "--s1sr-s1sp", options.s1sp]
+    for pair in options.adapter_options:
+        args += ["--s1sr-adapter-option", pair]
     if options.signing_key is not None and options.signing_cert is not None:
         args += ["--s1sr-signing-key", str(options.signing_key), "--s1sr-signing-cert", str(options.signing_cert)]
     return args + options.pytest_args
@@ -182,7 +201,9 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
 
 def render_summary(record: RunRecord, catalogue: Catalogue, out: Console) -> None:
     """The closing table by clause, the problems, and the overall verdict."""
-    table = Table(title=f"S1SR {record.s1sr_version} on {', '.join(record.dmc)}")
+    table = Table(
+        title=f"S1SR {record.s1sr_version} on {', '.join(record.dmc)} (adapter {record.adapter}, S1SP {record.s1sp})"
+    )
     table.add_column("clause")
     table.add_column("title")
     table.add_column("provenance")

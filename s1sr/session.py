@@ -3,7 +3,8 @@
 Every request goes the whole way a real one does: typed values -> DUIS XML ->
 (schema check) -> safe parse -> S1SP -> device commands -> adapter -> SMETS1
 Response -> signed DUIS XML -> (schema check) -> parse and signature check.
-Steps assert on what the User reads back, never on the S1SP's internals.
+Steps assert on what the User reads back and on what the devices received (recorded
+at the adapter), never on the S1SP's internals, so any S1SP can be judged alike.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from typing import Any
 
 from lxml import etree
 
-from s1sr.devices.adapter import DeviceAdapter
+from s1sr.catalogue import DMC
 from s1sr.devices.commands import DeviceCommand, DeviceReply
-from s1sr.duis.request import RequestBody, RequestId, ServiceRequest, build_request, parse_request
-from s1sr.duis.response import SMETS1Response, build_response, parse_response
+from s1sr.devices.recording import RecordingAdapter
+from s1sr.duis.request import RequestBody, RequestId, ServiceRequest, build_request
+from s1sr.duis.response import SMETS1Response, parse_response
 from s1sr.duis.safe_xml import parse_xml
 from s1sr.duis.schema import DuisSchema
-from s1sr.duis.signing import Credentials, generated_credentials
+from s1sr.duis.signing import Credentials
 from s1sr.errors import InputError
-from s1sr.s1sp.translator import Exchange, ReferenceS1SP
+from s1sr.s1sp.api import S1SP, RequestRefused
 
 #: The business originator of requests the harness sends (the RTDS test User).
 USER_ID = "90-B3-D5-1F-30-01-00-00"
@@ -73,31 +75,26 @@ class UserSession:
 
     def __init__(
         self,
-        s1sp: ReferenceS1SP,
-        adapter: DeviceAdapter,
+        s1sp: S1SP,
+        adapter: RecordingAdapter,
+        dmc: DMC,
+        trust: Credentials,
         schema: DuisSchema | None = None,
         counts: SchemaCounts | None = None,
-        credentials: Credentials | None = None,
     ) -> None:
         self.s1sp = s1sp
         self.adapter = adapter
+        self.dmc = dmc
+        self.trust = trust
         self.schema = schema
         self.counts = counts if counts is not None else SchemaCounts()
-        self.credentials = credentials or generated_credentials()
         self.counter = 1000
         self.evidence: list[Evidence] = []
-        self.last_exchange: Exchange | None = None
+        self.last_commands: list[tuple[DeviceCommand, DeviceReply]] = []
         self.last_response: SMETS1Response | None = None
         self.last_refusal: InputError | None = None
         self.state_before_last: dict[str, Any] = {}
         self.state_after_last: dict[str, Any] = {}
-
-    # -- sending ---------------------------------------------------------------
-
-    def request(self, srv: str, body: RequestBody, target: str) -> ServiceRequest:
-        """A typed request from the User to ``target`` with the next counter."""
-        self.counter += 1
-        return ServiceRequest(RequestId(USER_ID, target, self.counter), srv, body)
 
     # -- the estate ------------------------------------------------------------
 
@@ -116,7 +113,7 @@ class UserSession:
     @property
     def fuel(self) -> str:
         """The fuel of the DMC's meter ("electricity" or "gas")."""
-        return self.s1sp.dmc.meter.fuel
+        return self.dmc.meter.fuel
 
     def meter_state(self, device_id: str | None = None) -> dict[str, Any]:
         """The adapter's snapshot of one device (the meter under test by default)."""
@@ -128,6 +125,11 @@ class UserSession:
         return state
 
     # -- sending ---------------------------------------------------------------
+
+    def request(self, srv: str, body: RequestBody, target: str) -> ServiceRequest:
+        """A typed request from the User to ``target`` with the next counter."""
+        self.counter += 1
+        return ServiceRequest(RequestId(USER_ID, target, self.counter), srv, body)
 
     def send(
         self, srv: str, body: RequestBody, target: str, *, expect_invalid: bool = False, observe: bool = False
@@ -143,29 +145,24 @@ class UserSession:
         xml = build_request(self.request(srv, body, target))
         record = Evidence(srv, xml.decode("utf-8"))
         self.evidence.append(record)
+        logged = len(self.adapter.log)
         if not observe:
-            self.last_exchange, self.last_response, self.last_refusal = None, None, None
+            self.last_commands, self.last_response, self.last_refusal = [], None, None
             self.state_before_last = self.adapter.snapshot()
         try:
             if self.schema is not None and not expect_invalid:
                 record.request_schema = self._check(xml, "request")
             try:
-                parsed = parse_request(parse_xml(xml, f"SRV {srv} request"), f"SRV {srv} request")
-            except InputError as exc:
+                response_xml = self.s1sp.respond(xml)
+            except RequestRefused as exc:
                 record.refused = exc.line()
                 if not observe:
                     self.last_refusal = exc
                 return None
-            exchange = self.s1sp.handle(parsed)
-            if not observe:
-                self.last_exchange = exchange
-            record.device_commands = [{**c.as_dict(), "reply": r.as_dict()} for c, r in exchange.commands]
-            assert exchange.response is not None
-            response_xml = build_response(exchange.response, self.credentials)
             record.response_xml = response_xml.decode("utf-8")
             if self.schema is not None:
                 record.response_schema = self._check(response_xml, "response")
-            read = parse_response(parse_xml(response_xml, f"SRV {srv} response"), self.credentials.cert_pem)
+            read = parse_response(parse_xml(response_xml, f"SRV {srv} response"), self.trust.cert_pem)
             record.signature = read.signature.reason
             if not read.signature.valid:
                 raise SignatureFailure(f"SRV {srv} response: {read.signature.reason}")
@@ -175,7 +172,10 @@ class UserSession:
                 self.last_response = read.response
             return read.response
         finally:
+            commands = self.adapter.log[logged:]
+            record.device_commands = [{**c.as_dict(), "reply": r.as_dict()} for c, r in commands]
             if not observe:
+                self.last_commands = list(commands)
                 self.state_after_last = self.adapter.snapshot()
             record.duration_s = round(time.perf_counter() - started, 6)
 
@@ -203,8 +203,8 @@ class UserSession:
     # -- reading back ----------------------------------------------------------
 
     def commands_sent(self) -> list[tuple[DeviceCommand, DeviceReply]]:
-        """Device commands of the last request."""
-        return list(self.last_exchange.commands) if self.last_exchange else []
+        """Device commands of the last request, as the devices received them."""
+        return list(self.last_commands)
 
     def require_response(self) -> SMETS1Response:
         """The last response; a clear failure if the last request was refused instead."""

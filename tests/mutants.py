@@ -113,14 +113,12 @@ def device_times_out() -> None:
 
 def tampers_after_signing() -> None:
     """Something between the S1SP and the User changes a signed value (signature check)."""
-    from s1sr import session
-
-    original = session.build_response
+    original = translator.build_response
 
     def build(response, credentials):  # type: ignore[no-untyped-def]
         return re.sub(rb"<ra:MeterBalance>(-?[0-9]+)<", rb"<ra:MeterBalance>\g<1>0<", original(response, credentials))
 
-    session.build_response = build  # type: ignore[assignment]
+    translator.build_response = build  # type: ignore[assignment]
 
 
 def invalid_response() -> None:

@@ -11,10 +11,15 @@ scenario as ``error``, never as a pass.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from s1sr.devices.commands import DeviceCommand, DeviceReply
+from s1sr.errors import ConfigError
+
+if TYPE_CHECKING:
+    from s1sr.catalogue import DMC
 
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -42,10 +47,31 @@ class DeviceInfo:
 
 
 class DeviceAdapter(ABC):
-    """Base of every device adapter. Subclasses implement the four abstract methods."""
+    """Base of every device adapter. Subclasses implement the four abstract methods.
+
+    The harness builds an adapter with :meth:`create` once per scenario, for the DMC
+    under test, and calls :meth:`reset` before the scenario's first request. A
+    :meth:`snapshot` maps each device's EUI-64 to a JSON-ready dict; for meters it
+    includes at least ``payment_mode`` ("credit" or "prepayment"), the one state
+    that DUIS cannot read back from a GSME.
+    """
 
     #: Name under which the adapter is registered (``--adapter NAME``).
     name: str = ""
+    #: Device model ids (catalogue) this adapter can drive; empty means any.
+    device_models: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def create(cls, dmc: DMC, options: Mapping[str, str]) -> DeviceAdapter:
+        """Build the adapter for ``dmc`` from ``--adapter-option KEY=VALUE`` pairs.
+
+        The default takes no options and calls ``cls(dmc)``; override to accept options.
+        """
+        if options:
+            raise ConfigError(
+                f"adapter '{cls.name}' takes no options (got {', '.join(sorted(options))})", "--adapter-option"
+            )
+        return cls(dmc)  # type: ignore[call-arg]
 
     @abstractmethod
     def reset(self) -> None:

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from s1sr.catalogue import DMC, DeviceModel
-from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, DeviceAdapter, DeviceFault, DeviceInfo
-from s1sr.devices.commands import DeviceCommand, DeviceReply
+from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, DeviceAdapter, DeviceFault, DeviceInfo, DeviceTimeout
+from s1sr.devices.commands import COMMANDS, DeviceCommand, DeviceReply
+from s1sr.errors import ConfigError
 
 #: The largest value the 16-bit load-limit threshold field of a Secure ESME holds (watts).
 LOAD_LIMIT_FIELD_MAX_W = 65535
@@ -240,15 +243,59 @@ class SimulatedCommsHub:
         }
 
 
+FAULTS = ("no-response", "late-response", "device-error", "reboot-mid-firmware", "dropped-command")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault to inject: which, on which command (None: any), after how many good ones."""
+
+    kind: str
+    command: str | None = None
+    after: int = 0
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str]) -> Fault | None:
+        """Read ``fault``, ``fault_command`` and ``fault_after`` adapter options."""
+        unknown = set(options) - {"fault", "fault_command", "fault_after"}
+        if unknown:
+            raise ConfigError(
+                f"the simulated adapter has no option {', '.join(sorted(unknown))}",
+                "--adapter-option",
+                "use fault=KIND, fault_command=NAME, fault_after=N",
+            )
+        kind = options.get("fault")
+        if kind is None:
+            return None
+        if kind not in FAULTS:
+            raise ConfigError(f"unknown fault '{kind}'", "--adapter-option fault", f"choose one of {', '.join(FAULTS)}")
+        command = options.get("fault_command")
+        if command is not None and command not in COMMANDS:
+            raise ConfigError(f"unknown command '{command}'", "--adapter-option fault_command")
+        after = options.get("fault_after", "0")
+        if not after.isdecimal():
+            raise ConfigError(f"fault_after '{after}' is not a whole number", "--adapter-option fault_after")
+        if kind == "reboot-mid-firmware" and command is None:
+            command = "ActivateFirmware"
+        return cls(kind, command, int(after))
+
+
 class SimulatedAdapter(DeviceAdapter):
-    """The built-in adapter: an in-process estate of simulated Secure devices for one DMC."""
+    """Simulated Secure devices in process (the default); can inject faults."""
 
     name = "simulated"
 
-    def __init__(self, dmc: DMC, meter_ids: tuple[str, ...] | None = None) -> None:
+    def __init__(self, dmc: DMC, meter_ids: tuple[str, ...] | None = None, fault: Fault | None = None) -> None:
         self.dmc = dmc
         self._meter_ids = meter_ids
+        self.fault = fault
+        self._matching = 0
         self.reset()
+
+    @classmethod
+    def create(cls, dmc: DMC, options: Mapping[str, str]) -> SimulatedAdapter:
+        """The estate for ``dmc``; options inject a fault (``fault=KIND`` ...)."""
+        return cls(dmc, fault=Fault.from_options(options))
 
     def reset(self) -> None:
         """Rebuild the estate in its starting state (credit mode, zero balance, nothing joined)."""
@@ -266,6 +313,34 @@ class SimulatedAdapter(DeviceAdapter):
 
     def execute(self, command: DeviceCommand, timeout_s: float = DEFAULT_TIMEOUT_S) -> DeviceReply:
         """Route a command to the device (or the HAN's hub, for HAN-level commands)."""
+        fault = self.fault
+        if fault is not None and fault.command in (None, command.name):
+            self._matching += 1
+            if self._matching > fault.after:
+                return self._inject(fault, command, timeout_s)
+        return self._route(command)
+
+    def _inject(self, fault: Fault, command: DeviceCommand, timeout_s: float) -> DeviceReply:
+        device = command.device_id
+        if fault.kind == "no-response":
+            time.sleep(timeout_s)
+            raise DeviceTimeout(f"{device} did not answer {command.name} within {timeout_s:g} s")
+        if fault.kind == "late-response":
+            started = time.monotonic()
+            self._route(command)  # the device acts, but its answer comes too late
+            time.sleep(max(0.0, timeout_s - (time.monotonic() - started)) + 0.05)
+            raise DeviceTimeout(f"{device} answered {command.name} after the {timeout_s:g} s timeout")
+        if fault.kind == "device-error":
+            raise DeviceFault(f"{device} reported a device error on {command.name}")
+        if fault.kind == "reboot-mid-firmware":
+            han = self.han_of.get(device, "")
+            hub = self.hubs.get(han)
+            if hub is not None:
+                hub.transfer = None  # the reboot loses the image being transferred
+            raise DeviceFault(f"{device} rebooted during {command.name}; the firmware transfer on {han} was lost")
+        raise DeviceFault(f"{command.name} to {device} was dropped by the link: no acknowledgement")
+
+    def _route(self, command: DeviceCommand) -> DeviceReply:
         han = self.han_of.get(command.device_id)
         if han is None:
             raise DeviceFault(f"no device {command.device_id} in the simulated estate of DMC {self.dmc.id}")

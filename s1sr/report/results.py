@@ -9,6 +9,7 @@ version, or Annex A does not map it to this device model) and ``not run``.
 
 - ``s1sr_version``: the S1SR version run;
 - ``dmc``: the Device Model Combinations run, a list of ids;
+- ``adapter``, ``s1sp``: the device adapter and the S1SP under test, by name;
 - ``started``, ``finished``: ISO 8601 UTC;
 - ``summary``: count per verdict;
 - ``schema``: ``xsd`` (path or null), ``requests_validated``, ``responses_validated``, ``invalid``;
@@ -57,6 +58,8 @@ class RunRecord:
     started: str = field(default_factory=lambda: _now())
     finished: str = ""
     xsd: str | None = None
+    adapter: str = "simulated"
+    s1sp: str = "reference"
     requests_validated: int = 0
     responses_validated: int = 0
     invalid: int = 0
@@ -88,6 +91,8 @@ class RunRecord:
         return {
             "s1sr_version": self.s1sr_version,
             "dmc": self.dmc,
+            "adapter": self.adapter,
+            "s1sp": self.s1sp,
             "started": self.started,
             "finished": self.finished,
             "summary": self.summary(),

@@ -8,10 +8,13 @@ from typing import Any
 from s1sr.catalogue import DMC, Catalogue
 from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, DeviceAdapter
 from s1sr.devices.commands import COMMANDS, DeviceCommand, DeviceReply
-from s1sr.duis.request import ServiceRequest
-from s1sr.duis.response import Outcome, SMETS1Response
-from s1sr.errors import UnsupportedRequest
+from s1sr.duis.request import ServiceRequest, parse_request
+from s1sr.duis.response import Outcome, SMETS1Response, build_response
+from s1sr.duis.safe_xml import parse_xml
+from s1sr.duis.signing import Credentials, generated_credentials
+from s1sr.errors import InputError, UnsupportedRequest
 from s1sr.s1sp import firmware, han, load_limit, prepayment  # noqa: F401 - registers the handlers
+from s1sr.s1sp.api import S1SP, RequestRefused
 from s1sr.s1sp.outcomes import OutcomeCode
 from s1sr.s1sp.router import HANDLERS
 from s1sr.s1sp.rules import S1SPRules
@@ -88,19 +91,42 @@ class HandlerContext:
         return self.rejected(request, OutcomeCode.DEVICE_REJECTED, f"device rejected the command: {reply.reason}")
 
 
-class ReferenceS1SP:
+class ReferenceS1SP(S1SP):
     """The reference S1SP for one S1SR version and one DMC, driving one device adapter."""
 
     name = "reference"
 
     def __init__(
-        self, catalogue: Catalogue, dmc: DMC, adapter: DeviceAdapter, timeout_s: float = DEFAULT_TIMEOUT_S
+        self,
+        catalogue: Catalogue,
+        dmc: DMC,
+        adapter: DeviceAdapter,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        credentials: Credentials | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.dmc = dmc
         self.adapter = adapter
         self.rules = S1SPRules.from_catalogue(catalogue, dmc)
         self.timeout_s = timeout_s
+        self.credentials = credentials or generated_credentials()
+
+    @classmethod
+    def create(
+        cls, catalogue: Catalogue, dmc: DMC, adapter: DeviceAdapter, credentials: Credentials, timeout_s: float
+    ) -> ReferenceS1SP:
+        """The reference S1SP for this version, DMC and adapter."""
+        return cls(catalogue, dmc, adapter, timeout_s, credentials)
+
+    def respond(self, request_xml: bytes) -> bytes:
+        """DUIS in, DUIS out: safe parse, translate, execute, answer with a signed SMETS1 Response."""
+        try:
+            request = parse_request(parse_xml(request_xml, "request"), "request")
+        except (InputError, UnsupportedRequest) as exc:
+            raise RequestRefused(exc.what, exc.where, exc.fix) from None
+        exchange = self.handle(request)
+        assert exchange.response is not None
+        return build_response(exchange.response, self.credentials)
 
     def handle(self, request: ServiceRequest) -> Exchange:
         """Translate and execute one request; the exchange holds the response and every command."""
