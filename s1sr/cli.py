@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from s1sr import __version__
-from s1sr.catalogue import DEFAULT_VERSION, load_catalogue, versions
+from s1sr.catalogue import DEFAULT_VERSION, Catalogue, load_catalogue, versions
 from s1sr.errors import InputError, S1srError
 
 
@@ -182,7 +182,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     type=click.Path(path_type=Path),
     help="Feature folder (repeatable).",
 )
-def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...]) -> None:
+@click.option("--matrix", is_flag=True, help="Print the clause x device-model map (Annex A, DMVES).")
+def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], matrix: bool) -> None:
     """List the clauses of an S1SR version, their provenance and how many scenarios exercise each."""
     from rich.table import Table
 
@@ -190,6 +191,9 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...]) ->
     from s1sr.features_index import scenario_counts
 
     catalogue = load_catalogue(s1sr_version)
+    if matrix:
+        print_matrix(catalogue, as_json)
+        return
     counts = scenario_counts(list(feature_dirs) or [features_dir()])
     rows: list[dict[str, Any]] = [
         {
@@ -227,6 +231,26 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...]) ->
         for d in catalogue.annex_c:
             annex.add_row(d.srv, d.command, d.field, json.dumps(d.value), d.unit or "-", d.provenance)
         out.print(annex)
+
+
+def print_matrix(catalogue: Catalogue, as_json: bool) -> None:
+    """The clause x device-model applicability map of one version."""
+    from rich.table import Table
+
+    from s1sr.catalogue import device_models
+
+    models = [m for m in device_models().values() if m.device_type != "CHF"]
+    rows = {c.id: {m.id: c.applies_to(m.id) for m in models} for c in catalogue.clauses}
+    if as_json:
+        out.print(json.dumps({"s1sr_version": catalogue.version, "matrix": rows}, indent=2), markup=False)
+        return
+    table = Table(title=f"S1SR {catalogue.version}: clauses by device model (Annex A); x applies, - not applicable")
+    table.add_column("clause")
+    for m in models:
+        table.add_column(f"{m.id}\n{m.device_type}", justify="center")
+    for clause_id, row in rows.items():
+        table.add_row(clause_id, *("x" if row[m.id] else "-" for m in models))
+    out.print(table)
 
 
 # --- s1sr validate -----------------------------------------------------------------------

@@ -15,8 +15,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from s1sr.devices.commands import DeviceReply
-from s1sr.devices.simulated import SimulatedMeter
 from s1sr.s1sp import han, prepayment, translator
 
 
@@ -30,85 +28,30 @@ def floors_join_minutes() -> None:
     han.to_join_minutes = lambda s, rounding: math.floor(s / 60)  # type: ignore[assignment]
 
 
-def rejects_whole_firmware_request() -> None:
-    """The S1SP applies the 4.2 whole-request rejection under 4.3 (18.63)."""
+def _with_rules(**changes: object) -> None:
+    """Make every reference S1SP built from now on use rules altered by ``changes``."""
     original = translator.ReferenceS1SP.__init__
 
     def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         original(self, *args, **kwargs)
-        self.rules = dataclasses.replace(self.rules, firmware_conflict_scope="request")
+        self.rules = dataclasses.replace(self.rules, **changes)
 
     translator.ReferenceS1SP.__init__ = init  # type: ignore[method-assign]
 
 
-def limit_minus_balance() -> None:
-    """The meter makes only the limit minus the balance available on activation (18.8)."""
-    original = SimulatedMeter._activate_emergency_credit
-
-    def activate(self: SimulatedMeter) -> DeviceReply:
-        reply = original(self)
-        if reply.accepted:
-            self.state.emergency_credit_balance_pence -= max(self.state.meter_balance_pence, 0)
-        return reply
-
-    SimulatedMeter._activate_emergency_credit = activate  # type: ignore[method-assign]
-
-
-def zero_limit_activates() -> None:
-    """The meter activates emergency credit with a zero limit (18.5)."""
-
-    def activate(self: SimulatedMeter) -> DeviceReply:
-        self.state.emergency_credit_in_use = True
-        self.state.emergency_credit_balance_pence = self.state.emergency_credit_limit_pence
-        return DeviceReply(True)
-
-    SimulatedMeter._activate_emergency_credit = activate  # type: ignore[method-assign]
+def rejects_whole_firmware_request() -> None:
+    """The S1SP applies the 4.2 whole-request rejection under 4.3 (18.63)."""
+    _with_rules(firmware_conflict_scope="request")
 
 
 def no_load_limit_check() -> None:
     """The S1SP forwards any load-limit threshold to the device (18.37)."""
-    original = translator.ReferenceS1SP.__init__
-
-    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        original(self, *args, **kwargs)
-        self.rules = dataclasses.replace(self.rules, max_power_threshold_w=None)
-
-    translator.ReferenceS1SP.__init__ = init  # type: ignore[method-assign]
+    _with_rules(max_power_threshold_w=None)
 
 
 def ignores_annex_c() -> None:
     """The S1SP fills missing command fields with its own defaults, not Annex C (clause 23)."""
-    original = translator.ReferenceS1SP.__init__
-
-    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        original(self, *args, **kwargs)
-        self.rules = dataclasses.replace(self.rules, annex_c=())
-
-    translator.ReferenceS1SP.__init__ = init  # type: ignore[method-assign]
-
-
-def keeps_mode_on_credit() -> None:
-    """The meter keeps emergency credit in use when changed to credit mode (18.4)."""
-    original = SimulatedMeter._set_payment_mode
-
-    def set_mode(self: SimulatedMeter, fields: dict) -> DeviceReply:  # type: ignore[type-arg]
-        in_use, balance = self.state.emergency_credit_in_use, self.state.emergency_credit_balance_pence
-        reply = original(self, fields)
-        if fields["mode"] == "credit":
-            self.state.emergency_credit_in_use, self.state.emergency_credit_balance_pence = in_use, balance
-        return reply
-
-    SimulatedMeter._set_payment_mode = set_mode  # type: ignore[method-assign]
-
-
-def device_times_out() -> None:
-    """The meter never answers an emergency credit activation (an adapter fault, not a non-conformance)."""
-    from s1sr.devices.adapter import DeviceTimeout
-
-    def activate(self: SimulatedMeter) -> DeviceReply:
-        raise DeviceTimeout(f"{self.device_id} did not answer ActivateEmergencyCredit within 30 s")
-
-    SimulatedMeter._activate_emergency_credit = activate  # type: ignore[method-assign]
+    _with_rules(annex_c=())
 
 
 def tampers_after_signing() -> None:
@@ -134,12 +77,8 @@ MUTANTS: dict[str, Callable[[], None]] = {
         rounds_pence,
         floors_join_minutes,
         rejects_whole_firmware_request,
-        limit_minus_balance,
-        zero_limit_activates,
         no_load_limit_check,
         ignores_annex_c,
-        keeps_mode_on_credit,
-        device_times_out,
         tampers_after_signing,
         invalid_response,
     )

@@ -152,3 +152,29 @@ def test_run_without_a_schema_says_so_once(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("schema validation is off") == 1
     assert "S1SR_DUIS_XSD" in done.stdout
+
+
+def test_credit_only_meter_reports_prepayment_clauses_not_applicable(tmp_path: Path) -> None:
+    done = s1sr("run", "--dmc", "secure-esme-credit", "--report-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    by_clause: dict[str, set[str]] = {}
+    for s in results["scenarios"]:
+        for clause in s["clauses"]:
+            by_clause.setdefault(clause, set()).add(s["outcome"])
+    for clause in ("18.3", "18.4", "18.5", "18.8", "18.16", "18.27"):
+        assert by_clause[clause] == {"not applicable"}, clause
+    assert by_clause["18.37"] == {"passed"}
+    assert by_clause["18.62"] == {"passed"}
+    assert results["summary"]["not applicable"] == 85
+    assert "85 not applicable" in done.stdout
+    reasons = {s["reason"] for s in results["scenarios"] if "18.3" in s["clauses"]}
+    assert reasons == {"Annex A does not map clause 18.3 to device model secure-esme-credit"}
+
+
+def test_clauses_matrix_json() -> None:
+    done = s1sr("clauses", "--matrix", "--json")
+    assert done.returncode == 0, done.stderr
+    matrix = json.loads(done.stdout)["matrix"]
+    assert matrix["18.37"] == {"secure-esme": True, "secure-esme-credit": True, "secure-gsme": False}
+    assert matrix["18.27"]["secure-esme-credit"] is False

@@ -1,4 +1,4 @@
-"""Each deliberately wrong implementation makes `s1sr run` fail, on the clause it breaks."""
+"""Each deliberately wrong S1SP makes `s1sr run` fail, on the clause it breaks (faulty devices: test_faulty_devices)."""
 
 import json
 import subprocess
@@ -13,11 +13,8 @@ CASES = [
     ("rounds_pence", ["18.3", "18.16", "18.27"]),
     ("floors_join_minutes", ["18.62"]),
     ("rejects_whole_firmware_request", ["18.63"]),
-    ("limit_minus_balance", ["18.8"]),
-    ("zero_limit_activates", ["18.5"]),
     ("no_load_limit_check", ["18.37"]),
     ("ignores_annex_c", ["23"]),
-    ("keeps_mode_on_credit", ["18.4"]),
 ]
 
 
@@ -41,31 +38,6 @@ def test_mutant_fails_its_clause(tmp_path: Path, mutant: str, clauses: list[str]
     for clause in clauses:
         assert clause in caught, f"{mutant} should fail a scenario of clause {clause}; failed: {sorted(caught)}"
     assert not [s for s in results["scenarios"] if s["outcome"] == "error"], "a mutant is a failure, not an error"
-
-
-def test_a_device_that_times_out_is_an_error_never_a_pass(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "tests" / "mutants.py"),
-            "device_times_out",
-            "run",
-            "--dmc",
-            "secure-esme",
-            "--clause",
-            "18.8",
-            "--report-dir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-    )
-    assert done.returncode == 1
-    outcomes = {s["outcome"] for s in json.loads((tmp_path / "results.json").read_text())["scenarios"]}
-    assert outcomes == {"error"}
-    assert "did not answer" in done.stdout
 
 
 @pytest.mark.parametrize(
