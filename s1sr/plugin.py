@@ -26,6 +26,7 @@ from s1sr.devices.registry import adapter_class, create_adapter
 from s1sr.duis.schema import DuisSchema, find_schema, load_schema
 from s1sr.duis.signing import Credentials, generated_credentials, load_credentials
 from s1sr.errors import S1srError
+from s1sr.gherkin import Mismatch
 from s1sr.report.results import RunRecord, ScenarioResult
 from s1sr.s1sp.api import S1SP
 from s1sr.s1sp.registry import s1sp_class
@@ -73,7 +74,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--s1sr-features", action="append", default=[], help="feature folder (repeatable)")
     group.addoption("--s1sr-clause", action="append", default=[], help="only scenarios of this clause (repeatable)")
     group.addoption("--xsd", default=None, help="path of the official DUIS schema")
-    group.addoption("--s1sr-results", default=None, help="folder to write results.json into")
+    group.addoption("--s1sr-results", default=None, help="folder to write the reports into")
     group.addoption("--s1sr-timeout", type=float, default=30.0, help="seconds per device command")
     group.addoption("--s1sr-adapter", default="simulated", help="device adapter: name or module:attr")
     group.addoption(
@@ -312,6 +313,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             assertion = excinfo is not None and excinfo.errisinstance(AssertionError)
             result.outcome = "failed" if assertion else "error"
             result.reason = _failure(call)
+            if excinfo is not None and isinstance(excinfo.value, Mismatch):
+                m = excinfo.value
+                result.mismatch = {"what": m.what, "expected": m.expected, "actual": m.actual}
     elif report.when == "teardown":
         session = item.stash.get(SESSION_KEY, None)
         if session is not None:
@@ -337,6 +341,56 @@ def _failure(call: pytest.CallInfo[None]) -> str:
     return text if isinstance(exc, AssertionError) else f"{kind}: {text}"
 
 
+def _result_of(request: pytest.FixtureRequest) -> ScenarioResult | None:
+    node: pytest.Item = request.node
+    return node.stash.get(RESULT_KEY, None)
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """List the scenario's steps, each ``not run`` until it runs."""
+    result = _result_of(request)
+    if result is not None:
+        result.steps = [
+            {"keyword": s.keyword.strip(), "text": s.name, "line": s.line_number, "status": "not run"}
+            for s in scenario.steps
+        ]
+
+
+def _mark_step(request: pytest.FixtureRequest, scenario: Any, step: Any, status: str) -> None:
+    result = _result_of(request)
+    if result is not None:
+        for index, candidate in enumerate(scenario.steps):
+            if candidate is step and index < len(result.steps):
+                result.steps[index]["status"] = status
+
+
+def pytest_bdd_after_step(
+    request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any, step_func_args: Any
+) -> None:
+    """A step passed."""
+    _mark_step(request, scenario, step, "passed")
+
+
+def pytest_bdd_step_error(
+    request: pytest.FixtureRequest,
+    feature: Any,
+    scenario: Any,
+    step: Any,
+    step_func: Any,
+    step_func_args: Any,
+    exception: Exception,
+) -> None:
+    """A step failed (an assertion) or errored (anything else)."""
+    _mark_step(request, scenario, step, "failed" if isinstance(exception, AssertionError) else "error")
+
+
+def pytest_bdd_step_func_lookup_error(
+    request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, exception: Exception
+) -> None:
+    """No step definition matches the step's text."""
+    _mark_step(request, scenario, step, "undefined")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write results.json when asked."""
     settings = session.config.stash.get(_SETTINGS_KEY, None)
@@ -348,10 +402,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     record.requests_validated = settings.counts.requests_validated
     record.responses_validated = settings.counts.responses_validated
     record.invalid = settings.counts.invalid
+    record.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     finish(record)
     folder = session.config.getoption("--s1sr-results")
     if folder:
-        record.write(Path(folder))
+        from s1sr.report.writer import write_reports
+
+        write_reports(record, settings.catalogue, Path(folder))
 
 
 # --- fixtures the steps use ------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,7 +181,11 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
             markup=False,
         )
     view = LiveView(out)
-    code = pytest.main(pytest_arguments(options, dmcs, folders, xsd), plugins=[view])
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        code = pytest.main(pytest_arguments(options, dmcs, folders, xsd), plugins=[view])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if view.collect_errors:
         for line in view.collect_errors:
             err.print(f"s1sr: error: {line}", markup=False)
@@ -195,8 +200,18 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
     if options.report_dir is not None:
         out.print(f"results: {options.report_dir / 'results.json'}", markup=False)
     if code == pytest.ExitCode.INTERRUPTED:
-        return 1
+        out.print("run interrupted: scenarios that did not finish are reported as not run", markup=False)
+        return INTERRUPTED
     return 0 if record.conformant() else 1
+
+
+#: Exit code of a run stopped by Ctrl-C or SIGTERM (its reports are still written, unfinished = not run).
+INTERRUPTED = 130
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM stops a run the way Ctrl-C does, so pytest finishes the reports."""
+    raise KeyboardInterrupt
 
 
 def render_summary(record: RunRecord, catalogue: Catalogue, out: Console) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 from pytest_bdd import parsers, then
 
 from s1sr.duis.request import ReadInstantaneousPrepayValues, ReadMeterBalance, ReadPrepaymentConfiguration
-from s1sr.gherkin import as_text
+from s1sr.gherkin import expect
 from s1sr.session import UserSession
 
 READS = {
@@ -20,8 +20,7 @@ def srv_reports(user: UserSession, srv: str, field: str, expected: str) -> None:
     response = user.read(srv, READS[srv])
     assert response.success, f"SRV {srv} read failed: {response.reason()}"
     assert field in response.values, f"SRV {srv} response has no {field}; it has {sorted(response.values)}"
-    actual = as_text(response.values[field])
-    assert actual == expected, f"SRV {srv} {field}: expected {expected}, got {actual}"
+    expect(f"SRV {srv} {field}", expected, response.values[field])
 
 
 @then(parsers.re(r"the meter is in (?P<mode>prepayment|credit) mode"))
@@ -33,7 +32,7 @@ def meter_is_in_mode(user: UserSession, mode: str) -> None:
     else:
         # SRV 4.13 carries no payment mode for gas: the adapter's snapshot is the witness.
         actual = str(user.meter_state().get("payment_mode", ""))
-    assert actual == mode, f"expected the meter in {mode} mode, it is in {actual or 'an unknown'} mode"
+    expect("payment mode", mode, actual or "unknown")
 
 
 def _path(state: dict[str, Any], path: str) -> Any:
@@ -48,5 +47,4 @@ def _path(state: dict[str, Any], path: str) -> Any:
 @then(parsers.re(r"the (?P<device>meter|Communications Hub) state shows (?P<path>\S+) (?P<expected>\S+)"))
 def state_shows(user: UserSession, device: str, path: str, expected: str) -> None:
     state = user.meter_state(user.meter_id if device == "meter" else user.comms_hub_id)
-    actual = as_text(_path(state, path))
-    assert actual == expected, f"{device} {path}: expected {expected}, got {actual}"
+    expect(f"{device} state {path}", expected, _path(state, path))

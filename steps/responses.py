@@ -3,7 +3,7 @@
 from pytest_bdd import parsers, then
 
 from s1sr.devices.commands import DeviceCommand
-from s1sr.gherkin import as_text
+from s1sr.gherkin import expect
 from s1sr.session import UserSession
 
 
@@ -43,15 +43,14 @@ def outcome_at(user: UserSession, code: str, position: str, text: str) -> None:
     response = user.require_response()
     at = [o for o in response.outcomes if o.position == int(position)]
     assert at, f"no outcome at position {position}; got {[(o.position, o.code) for o in response.outcomes]}"
-    assert at[0].code == int(code), f"position {position}: expected outcome {code}, got {at[0].code} ({at[0].text})"
+    expect(f"outcome at position {position} ({at[0].text})", code, at[0].code)
     assert text in at[0].text, f'position {position}: expected text naming "{text}", got "{at[0].text}"'
 
 
 @then(parsers.re(r"the response reports (?P<field>\w+) (?P<expected>\S+)"))
 def response_reports(user: UserSession, field: str, expected: str) -> None:
     response = user.require_response()
-    actual = as_text(response.values.get(field, "(absent)"))
-    assert actual == expected, f"{field}: expected {expected}, got {actual}"
+    expect(f"response {field}", expected, response.values.get(field, "(absent)"))
 
 
 @then(parsers.re(r'the S1SP refuses the request naming "(?P<text>[^"]+)"'))
@@ -67,8 +66,7 @@ def received_with(user: UserSession, device: str, name: str, field: str, expecte
     target = user.meter_id if device == "meter" else user.comms_hub_id
     command = _command(user, name, target)
     assert field in command.fields, f"{name} has no field {field}; it has {sorted(command.fields)}"
-    actual = as_text(command.fields[field])
-    assert actual == expected, f"{name}.{field}: expected {expected}, got {actual}"
+    expect(f"{name}.{field} received by the {device}", expected, command.fields[field])
 
 
 @then(parsers.re(r"the (?P<device>meter|Communications Hub) received (?P<name>\w+)$"))
@@ -94,8 +92,7 @@ def from_annex_c(user: UserSession, field: str, name: str, expected: str) -> Non
     command = _command(user, name)
     source = command.defaults.get(field, "the request")
     assert source.startswith("Annex C"), f"{name}.{field} came from {source}, not Annex C"
-    actual = as_text(command.fields[field])
-    assert actual == expected, f"{name}.{field}: expected Annex C value {expected}, got {actual}"
+    expect(f"Annex C value of {name}.{field}", expected, command.fields[field])
 
 
 @then(parsers.re(r"the field (?P<field>\w+) of (?P<name>\w+) came from the request"))

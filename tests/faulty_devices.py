@@ -148,3 +148,13 @@ class HidesFirmwareInProgress(_Wrapped):
         if command.name == "TransferFirmware" and not reply.accepted:
             return DeviceReply(True, {"han": "HAN-A"})  # and silently takes the second image
         return reply
+
+
+class CrashesOnThirdCommand(_Wrapped):
+    """Not a wrong device but a broken adapter: it raises an unexpected exception mid-scenario."""
+
+    def execute(self, command: DeviceCommand, timeout_s: float = DEFAULT_TIMEOUT_S) -> DeviceReply:
+        self.count = getattr(self, "count", 0) + 1
+        if self.count == 3:
+            raise RuntimeError("adapter bug: lost its serial port")
+        return self.inner.execute(command, timeout_s)

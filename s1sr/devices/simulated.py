@@ -257,12 +257,12 @@ class Fault:
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> Fault | None:
         """Read ``fault``, ``fault_command`` and ``fault_after`` adapter options."""
-        unknown = set(options) - {"fault", "fault_command", "fault_after"}
+        unknown = set(options) - {"fault", "fault_command", "fault_after", "latency_s"}
         if unknown:
             raise ConfigError(
                 f"the simulated adapter has no option {', '.join(sorted(unknown))}",
                 "--adapter-option",
-                "use fault=KIND, fault_command=NAME, fault_after=N",
+                "use fault=KIND, fault_command=NAME, fault_after=N, latency_s=SECONDS",
             )
         kind = options.get("fault")
         if kind is None:
@@ -285,17 +285,27 @@ class SimulatedAdapter(DeviceAdapter):
 
     name = "simulated"
 
-    def __init__(self, dmc: DMC, meter_ids: tuple[str, ...] | None = None, fault: Fault | None = None) -> None:
+    def __init__(
+        self, dmc: DMC, meter_ids: tuple[str, ...] | None = None, fault: Fault | None = None, latency_s: float = 0.0
+    ) -> None:
         self.dmc = dmc
         self._meter_ids = meter_ids
         self.fault = fault
+        self.latency_s = latency_s
         self._matching = 0
         self.reset()
 
     @classmethod
     def create(cls, dmc: DMC, options: Mapping[str, str]) -> SimulatedAdapter:
-        """The estate for ``dmc``; options inject a fault (``fault=KIND`` ...)."""
-        return cls(dmc, fault=Fault.from_options(options))
+        """The estate for ``dmc``; options inject a fault (``fault=KIND`` ...) or a latency per command."""
+        latency = options.get("latency_s", "0")
+        try:
+            latency_s = float(latency)
+        except ValueError:
+            raise ConfigError(f"latency_s '{latency}' is not a number of seconds", "--adapter-option") from None
+        if not 0 <= latency_s <= 60:
+            raise ConfigError(f"latency_s {latency_s:g} is outside 0..60 s", "--adapter-option")
+        return cls(dmc, fault=Fault.from_options(options), latency_s=latency_s)
 
     def reset(self) -> None:
         """Rebuild the estate in its starting state (credit mode, zero balance, nothing joined)."""
@@ -313,6 +323,8 @@ class SimulatedAdapter(DeviceAdapter):
 
     def execute(self, command: DeviceCommand, timeout_s: float = DEFAULT_TIMEOUT_S) -> DeviceReply:
         """Route a command to the device (or the HAN's hub, for HAN-level commands)."""
+        if self.latency_s:
+            time.sleep(min(self.latency_s, timeout_s))
         fault = self.fault
         if fault is not None and fault.command in (None, command.name):
             self._matching += 1

@@ -10,23 +10,22 @@ version, or Annex A does not map it to this device model) and ``not run``.
 - ``s1sr_version``: the S1SR version run;
 - ``dmc``: the Device Model Combinations run, a list of ids;
 - ``adapter``, ``s1sp``: the device adapter and the S1SP under test, by name;
-- ``started``, ``finished``: ISO 8601 UTC;
+- ``started``, ``finished``: ISO 8601 UTC; ``interrupted``: true when Ctrl-C, SIGTERM or a crash stopped
+  the run (its unfinished scenarios are ``not run``);
 - ``summary``: count per verdict;
 - ``schema``: ``xsd`` (path or null), ``requests_validated``, ``responses_validated``, ``invalid``;
 - ``scenarios``: per scenario example ``name``, ``feature``, ``feature_file``, ``clauses``,
-  ``srvs``, ``dmc``, ``outcome``, ``duration_s``, ``reason`` and ``evidence`` (per request:
+  ``srvs``, ``dmc``, ``outcome``, ``duration_s``, ``reason``, ``steps`` (``keyword``, ``text``,
+  ``line``, ``status``), ``mismatch`` (``what``, ``expected``, ``actual``, for a failed comparison),
+  and ``evidence`` (per request:
   ``srv``, ``request_xml``, ``response_xml``, ``device_commands`` with the fields that came
   from Annex C under ``defaults``, schema and signature verdicts, outcomes).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 VERDICTS = ("passed", "failed", "error", "not applicable", "not run")
@@ -46,6 +45,8 @@ class ScenarioResult:
     duration_s: float = 0.0
     reason: str = ""
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    mismatch: dict[str, str] | None = None
     nodeid: str = ""
 
 
@@ -60,6 +61,7 @@ class RunRecord:
     xsd: str | None = None
     adapter: str = "simulated"
     s1sp: str = "reference"
+    interrupted: bool = False
     requests_validated: int = 0
     responses_validated: int = 0
     invalid: int = 0
@@ -95,6 +97,7 @@ class RunRecord:
             "s1sp": self.s1sp,
             "started": self.started,
             "finished": self.finished,
+            "interrupted": self.interrupted,
             "summary": self.summary(),
             "schema": {
                 "xsd": self.xsd,
@@ -104,17 +107,6 @@ class RunRecord:
             },
             "scenarios": [{k: v for k, v in asdict(s).items() if k != "nodeid"} for s in self.scenarios],
         }
-
-    def write(self, folder: Path) -> Path:
-        """Write ``results.json`` into ``folder`` atomically (temporary name, then rename)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / "results.json"
-        handle, temp = tempfile.mkstemp(prefix=".results.", suffix=".json", dir=folder)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(self.as_dict(), out, indent=2)
-            out.write("\n")
-        os.replace(temp, target)
-        return target
 
 
 def _now() -> str:

@@ -1,0 +1,74 @@
+"""``cucumber.json``: the Cucumber JSON report format that CI dashboards read."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from s1sr.report.results import RunRecord
+
+STATUS = {"passed": "passed", "failed": "failed", "error": "failed", "undefined": "undefined", "not run": "skipped"}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def cucumber_json(record: RunRecord) -> bytes:
+    """One feature object per feature file, one element per scenario example and DMC."""
+    features: dict[str, dict[str, Any]] = {}
+    for s in record.scenarios:
+        feature = features.setdefault(
+            s.feature_file,
+            {
+                "uri": s.feature_file,
+                "id": _slug(s.feature or s.feature_file),
+                "keyword": "Feature",
+                "name": s.feature,
+                "description": "",
+                "line": 1,
+                "tags": [{"name": f"@clause-{c}", "line": 1} for c in s.clauses],
+                "elements": [],
+            },
+        )
+        steps = []
+        for step in s.steps or []:
+            status = STATUS.get(step["status"], "skipped")
+            entry: dict[str, Any] = {
+                "keyword": f"{step['keyword']} ",
+                "name": step["text"],
+                "line": step["line"],
+                "match": {"location": ""},
+                "result": {"status": status},
+            }
+            if status == "failed":
+                entry["result"]["error_message"] = s.reason
+            steps.append(entry)
+        if not steps:  # not applicable or not run before its first step: say why in one skipped step
+            steps.append(
+                {
+                    "keyword": "* ",
+                    "name": f"{s.outcome}: {s.reason}",
+                    "line": 1,
+                    "match": {"location": ""},
+                    "result": {"status": "skipped"},
+                }
+            )
+        if steps:
+            steps[-1]["result"]["duration"] = int(s.duration_s * 1e9)
+        feature["elements"].append(
+            {
+                "id": f"{feature['id']};{_slug(s.name)};{s.dmc}",
+                "keyword": "Scenario",
+                "name": f"{s.name} [{s.dmc}]",
+                "description": "",
+                "line": (s.steps[0]["line"] if s.steps else 1),
+                "type": "scenario",
+                "tags": [{"name": f"@clause-{c}", "line": 1} for c in s.clauses]
+                + [{"name": f"@srv-{v}", "line": 1} for v in s.srvs]
+                + [{"name": f"@dmc-{s.dmc}", "line": 1}, {"name": f"@{s.outcome.replace(' ', '-')}", "line": 1}],
+                "steps": steps,
+            }
+        )
+    return json.dumps(list(features.values()), indent=2).encode("utf-8")

@@ -1,0 +1,51 @@
+"""``junit.xml``: one testcase per scenario example, the clause in the classname (CI servers read it)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from s1sr.report.results import RunRecord
+
+
+def junit_xml(record: RunRecord) -> bytes:
+    """The JUnit XML document for a run."""
+    counts = record.summary()
+    total_time = sum(s.duration_s for s in record.scenarios)
+    suites = etree.Element("testsuites", name=f"s1sr S1SR {record.s1sr_version}")
+    suite = etree.SubElement(
+        suites,
+        "testsuite",
+        name=f"S1SR {record.s1sr_version} on {', '.join(record.dmc)}",
+        tests=str(len(record.scenarios)),
+        failures=str(counts["failed"]),
+        errors=str(counts["error"]),
+        skipped=str(counts["not applicable"] + counts["not run"]),
+        time=f"{total_time:.3f}",
+        timestamp=record.started,
+    )
+    properties = etree.SubElement(suite, "properties")
+    for name, value in (
+        ("s1sr_version", record.s1sr_version),
+        ("dmc", ",".join(record.dmc)),
+        ("adapter", record.adapter),
+        ("s1sp", record.s1sp),
+        ("xsd", record.xsd or ""),
+    ):
+        etree.SubElement(properties, "property", name=name, value=value)
+    for s in record.scenarios:
+        clauses = "+".join(s.clauses) or "none"
+        case = etree.SubElement(
+            suite,
+            "testcase",
+            classname=f"s1sr.{record.s1sr_version}.clause-{clauses}",
+            name=f"{s.name} [{s.dmc}]",
+            time=f"{s.duration_s:.3f}",
+            file=s.feature_file,
+        )
+        if s.outcome == "failed":
+            etree.SubElement(case, "failure", message=s.reason[:500], type="non-conformance").text = s.reason
+        elif s.outcome == "error":
+            etree.SubElement(case, "error", message=s.reason[:500], type="error").text = s.reason
+        elif s.outcome in ("not applicable", "not run"):
+            etree.SubElement(case, "skipped", message=f"{s.outcome}: {s.reason}"[:500])
+    return bytes(etree.tostring(suites, xml_declaration=True, encoding="UTF-8", pretty_print=True))
