@@ -70,6 +70,9 @@ def main() -> None:
 @click.option("--device-url", default=None, help="Endpoint of the remote adapter (same as --adapter-option url=...).")
 @click.option("--s1sp", default="reference", show_default=True, help="S1SP under test: name or module:attr.")
 @click.option(
+    "--s1sp-version", default=None, help="S1SR version whose rules the S1SP applies (default: --s1sr-version)."
+)
+@click.option(
     "--signing-key", type=click.Path(path_type=Path), help="PEM P-256 key to sign responses (default: generated)."
 )
 @click.option("--signing-cert", type=click.Path(path_type=Path), help="PEM certificate of --signing-key.")
@@ -86,6 +89,7 @@ def run(
     adapter_options: tuple[str, ...],
     device_url: str | None,
     s1sp: str,
+    s1sp_version: str | None,
     signing_key: Path | None,
     signing_cert: Path | None,
     pytest_args: tuple[str, ...],
@@ -111,6 +115,7 @@ def run(
         adapter=adapter,
         adapter_options=list(adapter_options) + ([f"url={device_url}"] if device_url else []),
         s1sp=s1sp,
+        s1sp_version=s1sp_version,
     )
     sys.exit(run_suite(options, out, err))
 
@@ -328,6 +333,44 @@ def serve_device(dmc: str, port: int, host: str, adapter_options: tuple[str, ...
         pass
     finally:
         server.server_close()
+
+
+@main.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--dmc", "dmcs", multiple=True, help="Device Model Combination (repeatable; default: the default DMCs).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Write diff.json, diff.md, runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--xsd", default=None, help="DUIS schema for the runs (else S1SR_DUIS_XSD, else pyproject).")
+def diff(a: str, b: str, dmcs: tuple[str, ...], report_dir: Path | None, as_json: bool, xsd: str | None) -> None:
+    """Compare two S1SR versions: clauses added or changed, Annex C, and behaviours that differ."""
+    from rich.table import Table
+
+    from s1sr.catalogue import default_dmcs, find_dmc
+    from s1sr.diff import version_diff, what_differs, write_diff
+
+    load_catalogue(a), load_catalogue(b)
+    for name in dmcs:
+        find_dmc(name)
+    work = report_dir / "runs" if report_dir is not None else None
+    result = version_diff(a, b, list(dmcs) or default_dmcs(), xsd, work)
+    if report_dir is not None:
+        write_diff(result, report_dir)
+    if as_json:
+        out.print(json.dumps(result.as_dict(), indent=2), markup=False)
+        return
+    table = Table(title=f"S1SR {a} -> {b} on {', '.join(result.dmc)}")
+    for column in ("clause", "title", "status", "what differs"):
+        table.add_column(column)
+    for c in result.clauses:
+        table.add_row(c.id, c.title, c.status, what_differs(result, c))
+    out.print(table)
+    for d in result.annex_c_added:
+        out.print(f"Annex C added: SRV {d['srv']} {d['command']}.{d['field']} = {json.dumps(d['value'])}", markup=False)
+    for d in result.annex_c_removed:
+        out.print(f"Annex C removed: SRV {d['srv']} {d['command']}.{d['field']}", markup=False)
+    for d in result.annex_c_changed:
+        out.print(f"Annex C changed: SRV {d['b']['srv']} {d['b']['command']}.{d['b']['field']}", markup=False)
 
 
 @main.command(name="versions")

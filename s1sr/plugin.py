@@ -53,6 +53,7 @@ class RunSettings:
     adapter: str = "simulated"
     adapter_options: dict[str, str] = field(default_factory=dict)
     s1sp: str = "reference"
+    s1sp_catalogue: Catalogue | None = None
     counts: SchemaCounts = field(default_factory=SchemaCounts)
 
 
@@ -70,6 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """The s1sr options."""
     group = parser.getgroup("s1sr", "S1SR conformance")
     group.addoption("--s1sr-version", default=DEFAULT_VERSION, help="S1SR version whose catalogue applies")
+    group.addoption(
+        "--s1sr-s1sp-version", default=None, help="S1SR version whose rules the S1SP applies (default: --s1sr-version)"
+    )
     group.addoption("--dmc", action="append", default=[], help="Device Model Combination (repeatable)")
     group.addoption("--s1sr-features", action="append", default=[], help="feature folder (repeatable)")
     group.addoption("--s1sr-clause", action="append", default=[], help="only scenarios of this clause (repeatable)")
@@ -144,8 +148,24 @@ def _settings(config: pytest.Config) -> RunSettings:
     adapter_class(adapter)
     s1sp_class(s1sp)
     record.adapter, record.s1sp = adapter, s1sp
+    s1sp_version = config.getoption("--s1sr-s1sp-version")
+    s1sp_catalogue = load_catalogue(s1sp_version) if s1sp_version else None
+    if s1sp_catalogue is not None and s1sp_version != version:
+        record.s1sp = f"{s1sp} (configured for S1SR {s1sp_version})"
     return RunSettings(
-        version, catalogue, dmcs, dirs, schema, note, timeout, record, credentials, adapter, options, s1sp
+        version,
+        catalogue,
+        dmcs,
+        dirs,
+        schema,
+        note,
+        timeout,
+        record,
+        credentials,
+        adapter,
+        options,
+        s1sp,
+        s1sp_catalogue,
     )
 
 
@@ -436,7 +456,7 @@ def device_adapter(s1sr_settings: RunSettings, s1sr_dmc: str) -> Iterator[Record
 def s1sp(s1sr_settings: RunSettings, s1sr_dmc: str, device_adapter: RecordingAdapter) -> S1SP:
     """The S1SP under test, configured for the run's S1SR version and this DMC."""
     return s1sp_class(s1sr_settings.s1sp).create(
-        s1sr_settings.catalogue,
+        s1sr_settings.s1sp_catalogue or s1sr_settings.catalogue,
         find_dmc(s1sr_dmc),
         device_adapter,
         s1sr_settings.credentials,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -50,6 +51,7 @@ class RunOptions:
     adapter: str = "simulated"
     adapter_options: list[str] = field(default_factory=list)
     s1sp: str = "reference"
+    s1sp_version: str | None = None
 
 
 class LiveView:
@@ -102,6 +104,8 @@ class LiveView:
 def check_options(options: RunOptions) -> tuple[Catalogue, list[str], list[Path], str | None]:
     """Validate everything a run needs before it starts (one-line errors, exit code 2)."""
     catalogue = load_catalogue(options.version)
+    if options.s1sp_version:
+        load_catalogue(options.s1sp_version)
     dmcs = options.dmcs or default_dmcs()
     for name in dmcs:
         find_dmc(name)
@@ -165,6 +169,8 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
     if options.report_dir is not None:
         args += ["--s1sr-results", str(options.report_dir.resolve())]
     args += ["--s1sr-adapter", options.adapter, "--s1sr-s1sp", options.s1sp]
+    if options.s1sp_version:
+        args += ["--s1sr-s1sp-version", options.s1sp_version]
     for pair in options.adapter_options:
         args += ["--s1sr-adapter-option", pair]
     if options.signing_key is not None and options.signing_cert is not None:
@@ -232,9 +238,8 @@ def render_summary(record: RunRecord, catalogue: Catalogue, out: Console) -> Non
     out.print(table)
     problems = [s for s in record.scenarios if s.outcome in ("failed", "error", "not run")]
     for s in problems:
-        out.print(
-            f"[{STYLES[s.outcome]}]{s.outcome.upper()}[/] {', '.join(s.clauses)} [{s.dmc}] {s.name}",
-        )
+        where = escape(f"{', '.join(s.clauses)} [{s.dmc}] {s.name}")
+        out.print(f"[{STYLES[s.outcome]}]{s.outcome.upper()}[/] {where}")
         out.print(f"    {s.reason}", markup=False)
     summary = record.summary()
     out.print(", ".join(f"{summary[v]} {v}" for v in VERDICTS), markup=False)
