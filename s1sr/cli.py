@@ -373,6 +373,45 @@ def diff(a: str, b: str, dmcs: tuple[str, ...], report_dir: Path | None, as_json
         out.print(f"Annex C changed: SRV {d['b']['srv']} {d['b']['command']}.{d['b']['field']}", markup=False)
 
 
+@main.command()
+@click.option("--report-dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Report folder.")
+@click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
+@click.option("--xsd", default=None, help="DUIS schema for the run, when one is needed.")
+def consultation(report_dir: Path, s1sr_version: str, xsd: str | None) -> None:
+    """Write consultation.docx and consultation.md: per question, the clauses, readings and last verdicts.
+
+    Uses REPORT_DIR/results.json when it holds a run of the same S1SR version; otherwise runs the suite first.
+    """
+    import subprocess
+
+    from s1sr.report.consultation import build_pack, pack_docx, pack_markdown
+    from s1sr.report.files import write_atomically
+
+    catalogue = load_catalogue(s1sr_version)
+    results_file = report_dir / "results.json"
+    results: dict[str, Any] = {}
+    if results_file.is_file():
+        try:
+            results = json.loads(results_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read results.json ({exc})", str(results_file), "run s1sr run again") from None
+    if results.get("s1sr_version") != s1sr_version:
+        out.print(f"no S1SR {s1sr_version} run in {report_dir}: running the suite first", markup=False)
+        args = [sys.executable, "-m", "s1sr", "run", "--s1sr-version", s1sr_version, "--report-dir", str(report_dir)]
+        if xsd:
+            args += ["--xsd", xsd]
+        done = subprocess.run(args, capture_output=True, text=True)
+        if done.returncode not in (0, 1):
+            raise InputError("the run for the pack failed", "consultation", done.stderr.strip()[-200:])
+        results = json.loads(results_file.read_text(encoding="utf-8"))
+    pack = build_pack(catalogue, results)
+    write_atomically(report_dir / "consultation.md", pack_markdown(pack).encode("utf-8"))
+    write_atomically(report_dir / "consultation.docx", pack_docx(pack))
+    out.print(
+        f"consultation pack: {report_dir / 'consultation.docx'} and {report_dir / 'consultation.md'}", markup=False
+    )
+
+
 @main.command(name="versions")
 def list_versions() -> None:
     """List the S1SR versions that have a catalogue."""
