@@ -42,6 +42,11 @@ class S1srGroup(click.Group):
             sys.exit(130)
 
 
+FEATURES_OPTION = click.option(
+    "--features", "feature_dirs", multiple=True, type=click.Path(path_type=Path), help="Feature folder (repeatable)."
+)
+
+
 @click.group(cls=S1srGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="s1sr")
 def main() -> None:
@@ -56,13 +61,7 @@ def main() -> None:
 @click.option("--dmc", "dmcs", multiple=True, help="Device Model Combination (repeatable; default: the default DMCs).")
 @click.option("--clause", "clauses", multiple=True, help="Run only scenarios of this clause (repeatable).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Write results.json here.")
-@click.option(
-    "--features",
-    "feature_dirs",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Feature folder (repeatable).",
-)
+@FEATURES_OPTION
 @click.option("--xsd", default=None, help="DUIS schema (else S1SR_DUIS_XSD, else [tool.s1sr] duis_xsd).")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds allowed per device command.")
 @click.option("--adapter", default="simulated", show_default=True, help="Device adapter: name or module:attr.")
@@ -180,13 +179,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 @main.command()
 @click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option(
-    "--features",
-    "feature_dirs",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Feature folder (repeatable).",
-)
+@FEATURES_OPTION
 @click.option("--matrix", is_flag=True, help="Print the clause x device-model map (Annex A, DMVES).")
 def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], matrix: bool) -> None:
     """List the clauses of an S1SR version, their provenance and how many scenarios exercise each."""

@@ -48,3 +48,23 @@ def s1sr(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None)
         env={**os.environ, **(env or {})},
         timeout=600,
     )
+
+
+def run_mutant(mutant: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``s1sr`` with one deliberately wrong S1SP (see tests/mutants.py), in a subprocess."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "tests" / "mutants.py"), mutant, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="session")
+def failing_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report folder of a run whose S1SP rounds pence (18.16 fails, 18.62 passes)."""
+    folder = tmp_path_factory.mktemp("failing-report")
+    done = run_mutant("rounds_pence", "run", "--clause", "18.16", "--clause", "18.62", "--report-dir", str(folder))
+    assert done.returncode == 1, done.stdout + done.stderr
+    return folder

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import REPO
 
 CHROMIUM = os.environ.get("S1SR_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -21,19 +17,12 @@ FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def browser_page_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def browser_page_path(failing_report: Path) -> Path:
     if CHROMIUM is None:
         if os.environ.get("S1SR_REQUIRE_BROWSER"):
             pytest.fail("S1SR_REQUIRE_BROWSER is set but no chromium is installed")
         pytest.skip("no chromium (install Debian's chromium, or set S1SR_CHROMIUM)")
-    folder = tmp_path_factory.mktemp("report")
-    done = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "mutants.py"), "rounds_pence", "run", "--clause", "18.16",
-         "--clause", "18.62", "--report-dir", str(folder)],
-        capture_output=True, text=True, cwd=REPO, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 1, done.stdout + done.stderr
-    return folder / "index.html"
+    return failing_report / "index.html"
 
 
 def test_the_report_renders_offline_and_shows_a_failure(browser_page_path: Path, tmp_path: Path) -> None:

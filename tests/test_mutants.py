@@ -1,13 +1,11 @@
 """Each deliberately wrong S1SP makes `s1sr run` fail, on the clause it breaks (faulty devices: test_faulty_devices)."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import run_mutant
 
 CASES = [
     ("rounds_pence", ["18.3", "18.16", "18.27"]),
@@ -23,13 +21,7 @@ def test_mutant_fails_its_clause(tmp_path: Path, mutant: str, clauses: list[str]
     args = ["run", "--dmc", "secure-esme", "--report-dir", str(tmp_path)]
     for clause in clauses:
         args += ["--clause", clause]
-    done = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "mutants.py"), mutant, *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-    )
+    done = run_mutant(mutant, *args)
     assert done.returncode == 1, f"the suite did not catch {mutant}:\n{done.stdout}\n{done.stderr}"
     results = json.loads((tmp_path / "results.json").read_text())
     failed = [s for s in results["scenarios"] if s["outcome"] == "failed"]
@@ -50,26 +42,10 @@ def test_mutant_fails_its_clause(tmp_path: Path, mutant: str, clauses: list[str]
 def test_a_bad_signature_or_invalid_response_fails_with_its_reason(
     tmp_path: Path, mutant: str, reason: str, duis_schema: object
 ) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "tests" / "mutants.py"),
-            mutant,
-            "run",
-            "--dmc",
-            "secure-esme",
-            "--clause",
-            "18.16",
-            "--report-dir",
-            str(tmp_path),
-            "--xsd",
-            str(duis_schema.path),
-        ],  # type: ignore[attr-defined]
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-    )
+    done = run_mutant(
+        mutant, "run", "--dmc", "secure-esme", "--clause", "18.16", "--report-dir", str(tmp_path),
+        "--xsd", str(duis_schema.path),  # type: ignore[attr-defined]
+    )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr
     scenarios = json.loads((tmp_path / "results.json").read_text())["scenarios"]
     assert {s["outcome"] for s in scenarios} == {"failed"}

@@ -15,18 +15,6 @@ import pytest
 from tests.conftest import REPO, s1sr
 
 
-@pytest.fixture(scope="module")
-def failing_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("report")
-    done = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "mutants.py"), "rounds_pence", "run", "--clause", "18.16",
-         "--clause", "18.62", "--report-dir", str(folder)],
-        capture_output=True, text=True, cwd=REPO, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 1, done.stdout + done.stderr
-    return folder
-
-
 def test_the_report_folder_holds_the_four_files(failing_report: Path) -> None:
     assert sorted(p.name for p in failing_report.iterdir()) == [
         "cucumber.json", "index.html", "junit.xml", "results.json",

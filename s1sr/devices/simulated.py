@@ -99,16 +99,8 @@ class SimulatedMeter:
             case "SetPaymentMode":
                 return self._set_payment_mode(f)
             case "SetPrepayConfiguration":
-                for key in (
-                    "debt_recovery_rate_cap",
-                    "emergency_credit_limit_pence",
-                    "emergency_credit_threshold_pence",
-                    "low_credit_threshold_pence",
-                    "max_meter_balance_pence",
-                    "max_credit_threshold_pence",
-                ):
-                    setattr(s, key, int(f[key]))
-                s.emergency_credit_auto_activation = bool(f["emergency_credit_auto_activation"])
+                for key in COMMANDS[name]:  # the meter state keeps every field under the command's own name
+                    setattr(s, key, f[key])
             case "ActivateEmergencyCredit":
                 return self._activate_emergency_credit()
             case "ReadPrepayValues":
