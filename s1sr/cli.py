@@ -147,7 +147,7 @@ def translate(
 
     result = translate_file(request_file, dmc, s1sr_version, xsd)
     if out_file is not None:
-        write_atomically(out_file, result.response_xml)
+        write_output(out_file, result.response_xml)
     if as_json:
         out.print(json.dumps(result.as_dict(), indent=2), markup=False)
     else:
@@ -156,20 +156,16 @@ def translate(
             out.print(f"SMETS1 Response written to {out_file}", markup=False)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, so a failure leaves nothing half-written."""
-    import tempfile
+def write_output(path: Path, data: bytes) -> None:
+    """Write an output file atomically into an existing folder; one-line error otherwise."""
+    from s1sr.report.files import write_atomically
 
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError("folder does not exist", str(folder), "create it or choose another --out")
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
+        write_atomically(path, data)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
         raise InputError(f"cannot write ({exc.strerror})", str(path)) from None
 
 

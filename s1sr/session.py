@@ -13,8 +13,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml import etree
-
 from s1sr.catalogue import DMC
 from s1sr.devices.commands import DeviceCommand, DeviceReply
 from s1sr.devices.recording import RecordingAdapter
@@ -151,7 +149,7 @@ class UserSession:
             self.state_before_last = self.adapter.snapshot()
         try:
             if self.schema is not None and not expect_invalid:
-                record.request_schema = self._check(xml, "request")
+                self._check(xml, "request", record)
             try:
                 response_xml = self.s1sp.respond(xml)
             except RequestRefused as exc:
@@ -161,7 +159,7 @@ class UserSession:
                 return None
             record.response_xml = response_xml.decode("utf-8")
             if self.schema is not None:
-                record.response_schema = self._check(response_xml, "response")
+                self._check(response_xml, "response", record)
             read = parse_response(parse_xml(response_xml, f"SRV {srv} response"), self.trust.cert_pem)
             record.signature = read.signature.reason
             if not read.signature.valid:
@@ -186,7 +184,8 @@ class UserSession:
             raise AssertionError(f"the S1SP refused the SRV {srv} read: {self.evidence[-1].refused}")
         return response
 
-    def _check(self, xml: bytes, kind: str) -> str:
+    def _check(self, xml: bytes, kind: str, record: Evidence) -> None:
+        """Validate against the DUIS schema; the verdict goes into the evidence, a violation fails the scenario."""
         assert self.schema is not None
         root = parse_xml(xml, kind)
         if kind == "request":
@@ -194,11 +193,14 @@ class UserSession:
         else:
             self.counts.responses_validated += 1
         problems = self.schema.problems(root) if not self.schema.is_valid(root) else []
+        verdict = "valid" if not problems else "INVALID: " + "; ".join(str(p) for p in problems)
+        if kind == "request":
+            record.request_schema = verdict
+        else:
+            record.response_schema = verdict
         if problems:
             self.counts.invalid += 1
-            detail = "; ".join(str(p) for p in problems)
-            raise SchemaViolation(f"the {kind} is not valid DUIS: {detail}")
-        return "valid"
+            raise SchemaViolation(f"the {kind} is not valid DUIS: {verdict.removeprefix('INVALID: ')}")
 
     # -- reading back ----------------------------------------------------------
 
@@ -216,11 +218,3 @@ class UserSession:
     def evidence_dicts(self) -> list[dict[str, Any]]:
         """Evidence of every request of the scenario, JSON-ready (XML kept, long values shortened)."""
         return [e.as_dict() for e in self.evidence]
-
-
-def pretty(xml: str) -> str:
-    """Indent XML for people (evidence views); returns the input if it does not parse."""
-    try:
-        return etree.tostring(parse_xml(xml.encode("utf-8")), pretty_print=True, encoding="unicode")
-    except InputError:
-        return xml

@@ -6,6 +6,7 @@ changes one documented behaviour. ``s1sr run --adapter tests.faulty_devices:NAME
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -157,4 +158,13 @@ class CrashesOnThirdCommand(_Wrapped):
         self.count = getattr(self, "count", 0) + 1
         if self.count == 3:
             raise RuntimeError("adapter bug: lost its serial port")
+        return self.inner.execute(command, timeout_s)
+
+
+class HangsForever(_Wrapped):
+    """A broken adapter that ignores timeout_s and never returns from ActivateEmergencyCredit."""
+
+    def execute(self, command: DeviceCommand, timeout_s: float = DEFAULT_TIMEOUT_S) -> DeviceReply:
+        if command.name == "ActivateEmergencyCredit":
+            threading.Event().wait()  # forever
         return self.inner.execute(command, timeout_s)

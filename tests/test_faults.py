@@ -90,3 +90,16 @@ def test_a_remote_device_that_does_not_answer_is_an_error(tmp_path: Path, faulty
     scenarios = _results(tmp_path)
     assert {s["outcome"] for s in scenarios} == {"error"}
     assert all("did not answer ReadMeterBalance within 0.3 s" in str(s["reason"]) for s in scenarios)
+
+
+def test_an_adapter_that_ignores_its_timeout_cannot_hang_the_run(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = s1sr(
+        "run", "--adapter", "tests.faulty_devices:HangsForever", "--dmc", "secure-esme", "--clause", "18.8",
+        "--timeout", "0.2", "--report-dir", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    scenarios = _results(tmp_path)
+    assert {s["outcome"] for s in scenarios} == {"error"}
+    assert all("did not return from ActivateEmergencyCredit" in str(s["reason"]) for s in scenarios)
+    assert time.monotonic() - started < 120  # 10 scenarios x (0.2 s + 2 s grace), not forever

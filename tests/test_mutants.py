@@ -50,3 +50,15 @@ def test_a_bad_signature_or_invalid_response_fails_with_its_reason(
     scenarios = json.loads((tmp_path / "results.json").read_text())["scenarios"]
     assert {s["outcome"] for s in scenarios} == {"failed"}
     assert all(reason in s["reason"] for s in scenarios), [s["reason"] for s in scenarios]
+
+
+def test_an_invalid_response_is_explained_in_the_evidence(tmp_path: Path, duis_schema: object) -> None:
+    done = run_mutant(
+        "invalid_response", "run", "--dmc", "secure-esme", "--clause", "18.16", "--report-dir", str(tmp_path),
+        "--xsd", str(duis_schema.path),  # type: ignore[attr-defined]
+    )  # fmt: skip
+    assert done.returncode == 1
+    results = json.loads((tmp_path / "results.json").read_text())
+    verdicts = [e["response_schema"] for s in results["scenarios"] for e in s["evidence"] if e["srv"] == "4.18"]
+    assert verdicts and all(v.startswith("INVALID: ") and "ReadMeterBalanceResponse" in v for v in verdicts)
+    assert results["schema"]["invalid"] == len(results["scenarios"])

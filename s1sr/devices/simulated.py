@@ -17,8 +17,6 @@ HAN-B  00-DB-12-34-56-78-90-B2    00-DB-12-34-56-78-90-B0
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -38,11 +36,6 @@ ESTATE = (
     ("HAN-A", "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"),
     ("HAN-B", "00-DB-12-34-56-78-90-B2", "00-DB-12-34-56-78-90-B0"),
 )
-
-
-def image_hash(image_base64: str) -> str:
-    """SHA-256 of a base64 firmware image, as 64 upper-case hex digits (the SRV 11.3 FirmwareHash)."""
-    return hashlib.sha256(base64.b64decode(image_base64, validate=False)).hexdigest().upper()
 
 
 @dataclass

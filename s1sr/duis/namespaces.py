@@ -3,7 +3,6 @@
 SR = "http://www.dccinterface.co.uk/ServiceUserGateway"
 RA = "http://www.dccinterface.co.uk/ResponseAndAlert"
 DS = "http://www.w3.org/2000/09/xmldsig#"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 NSMAP = {"sr": SR, "ra": RA, "ds": DS}
 SCHEMA_VERSION = "5.4"

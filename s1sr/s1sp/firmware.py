@@ -11,9 +11,10 @@ same update (interpretation).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import TYPE_CHECKING
 
-from s1sr.devices.simulated import image_hash
 from s1sr.duis.request import ActivateFirmware, ServiceRequest, UpdateFirmware
 from s1sr.duis.response import Outcome, SMETS1Response
 from s1sr.s1sp.outcomes import OutcomeCode
@@ -21,6 +22,11 @@ from s1sr.s1sp.router import handles
 
 if TYPE_CHECKING:
     from s1sr.s1sp.translator import HandlerContext
+
+
+def image_hash(image_base64: str) -> str:
+    """SHA-256 of a base64 firmware image, as 64 upper-case hex digits (the SRV 11.3 FirmwareHash)."""
+    return hashlib.sha256(base64.b64decode(image_base64, validate=False)).hexdigest().upper()
 
 
 @handles("11.1")

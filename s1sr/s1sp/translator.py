@@ -28,16 +28,6 @@ class Exchange:
     commands: list[tuple[DeviceCommand, DeviceReply]] = field(default_factory=list)
     response: SMETS1Response | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready evidence."""
-        return {
-            "srv": self.request.srv,
-            "request_id": str(self.request.request_id),
-            "device_commands": [{**c.as_dict(), "reply": r.as_dict()} for c, r in self.commands],
-            "success": self.response.success if self.response else None,
-            "outcomes": [o.__dict__ for o in self.response.outcomes] if self.response else [],
-        }
-
 
 class HandlerContext:
     """What a handler may use: the rules, and a way to send commands that records them."""
