@@ -121,16 +121,51 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _settings(config: pytest.Config) -> RunSettings:
-    version = config.getoption("--s1sr-version")
+    return build_settings(
+        version=config.getoption("--s1sr-version"),
+        dmcs=list(config.getoption("--dmc")),
+        feature_dirs=[Path(p) for p in config.getoption("--s1sr-features")],
+        xsd=config.getoption("--xsd"),
+        start=Path(config.invocation_params.dir),
+        signing_key=config.getoption("--s1sr-signing-key"),
+        signing_cert=config.getoption("--s1sr-signing-cert"),
+        timeout_s=float(config.getoption("--s1sr-timeout")),
+        adapter=config.getoption("--s1sr-adapter"),
+        adapter_options=list(config.getoption("--s1sr-adapter-option")),
+        s1sp=config.getoption("--s1sr-s1sp"),
+        s1sp_version=config.getoption("--s1sr-s1sp-version"),
+    )
+
+
+def build_settings(
+    *,
+    version: str,
+    dmcs: list[str],
+    feature_dirs: list[Path],
+    xsd: str | None,
+    start: Path,
+    signing_key: str | Path | None,
+    signing_cert: str | Path | None,
+    timeout_s: float,
+    adapter: str,
+    adapter_options: list[str],
+    s1sp: str,
+    s1sp_version: str | None,
+) -> RunSettings:
+    """Check and resolve what a run needs; :class:`S1srError` (one line) for anything wrong.
+
+    ``s1sr run`` calls this before pytest starts, and the plugin again inside pytest, so a
+    plain ``pytest`` run is checked the same way.
+    """
     catalogue = load_catalogue(version)
-    dmcs = list(dict.fromkeys(config.getoption("--dmc"))) or default_dmcs()
+    dmcs = list(dict.fromkeys(dmcs)) or default_dmcs()
     for name in dmcs:
         find_dmc(name)
-    dirs = [Path(p) for p in config.getoption("--s1sr-features")] or [features_dir()]
+    dirs = feature_dirs or [features_dir()]
     for folder in dirs:
         if not folder.is_dir():
             raise S1srError("feature folder does not exist", str(folder), "pass an existing folder to --features")
-    setting = find_schema(config.getoption("--xsd"), Path(config.invocation_params.dir))
+    setting = find_schema(xsd, start)
     schema = None
     if setting.path is not None:
         schema = load_schema(setting.path)
@@ -138,17 +173,16 @@ def _settings(config: pytest.Config) -> RunSettings:
     else:
         note = "schema validation is off: pass --xsd PATH or set S1SR_DUIS_XSD to the DUIS schema to turn it on"
     record = RunRecord(version, dmcs, xsd=str(setting.path) if setting.path else None)
-    key, cert = config.getoption("--s1sr-signing-key"), config.getoption("--s1sr-signing-cert")
-    if bool(key) != bool(cert):
+    if bool(signing_key) != bool(signing_cert):
         raise S1srError("give both a signing key and its certificate", "--signing-key/--signing-cert")
-    credentials = load_credentials(Path(key), Path(cert)) if key and cert else generated_credentials()
-    timeout = float(config.getoption("--s1sr-timeout"))
-    options = parse_options(config.getoption("--s1sr-adapter-option"))
-    adapter, s1sp = config.getoption("--s1sr-adapter"), config.getoption("--s1sr-s1sp")
+    if signing_key and signing_cert:
+        credentials = load_credentials(Path(signing_key), Path(signing_cert))
+    else:
+        credentials = generated_credentials()
+    options = parse_options(adapter_options)
     adapter_class(adapter)
     s1sp_class(s1sp)
     record.adapter, record.s1sp = adapter, s1sp
-    s1sp_version = config.getoption("--s1sr-s1sp-version")
     s1sp_catalogue = load_catalogue(s1sp_version) if s1sp_version else None
     if s1sp_catalogue is not None and s1sp_version != version:
         record.s1sp = f"{s1sp} (configured for S1SR {s1sp_version})"
@@ -159,7 +193,7 @@ def _settings(config: pytest.Config) -> RunSettings:
         dirs,
         schema,
         note,
-        timeout,
+        timeout_s,
         record,
         credentials,
         adapter,

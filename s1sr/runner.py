@@ -13,16 +13,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from s1sr.bundle import features_dir
-from s1sr.catalogue import Catalogue, default_dmcs, find_dmc, load_catalogue
+from s1sr.catalogue import Catalogue, find_dmc, load_catalogue, versions
 from s1sr.devices.adapter import DeviceError
 from s1sr.devices.registry import create_adapter
-from s1sr.duis.schema import find_schema, load_schema
-from s1sr.duis.signing import load_credentials
 from s1sr.errors import ConfigError, InputError
-from s1sr.plugin import parse_options
+from s1sr.plugin import RunSettings, build_settings
 from s1sr.report.results import VERDICTS, RunRecord
-from s1sr.s1sp.registry import s1sp_class
 
 SUITE = Path(__file__).resolve().parent / "suite"
 STYLES = {
@@ -101,44 +97,38 @@ class LiveView:
             self.record = None
 
 
-def check_options(options: RunOptions) -> tuple[Catalogue, list[str], list[Path], str | None]:
+def check_options(options: RunOptions) -> RunSettings:
     """Validate everything a run needs before it starts (one-line errors, exit code 2)."""
-    catalogue = load_catalogue(options.version)
-    if options.s1sp_version:
-        load_catalogue(options.s1sp_version)
-    dmcs = options.dmcs or default_dmcs()
-    for name in dmcs:
-        find_dmc(name)
-    folders = options.feature_dirs or [features_dir()]
-    for folder in folders:
-        if not folder.is_dir():
-            raise InputError("feature folder does not exist", str(folder), "pass an existing folder to --features")
+    settings = build_settings(
+        version=options.version,
+        dmcs=options.dmcs,
+        feature_dirs=options.feature_dirs,
+        xsd=options.xsd,
+        start=Path.cwd(),
+        signing_key=options.signing_key,
+        signing_cert=options.signing_cert,
+        timeout_s=options.timeout_s,
+        adapter=options.adapter,
+        adapter_options=options.adapter_options,
+        s1sp=options.s1sp,
+        s1sp_version=options.s1sp_version,
+    )
+    for folder in settings.feature_dirs:
         if not any(folder.rglob("*.feature")):
             raise InputError("no .feature files in this folder", str(folder))
-    known = {c.id for c in catalogue.clauses}
-    from s1sr.catalogue import versions
-
     every = {c.id for v in versions() for c in load_catalogue(v).clauses}
     for clause in options.clauses:
         if clause not in every:
-            raise ConfigError(f"unknown clause '{clause}'", "--clause", f"choose from {', '.join(sorted(known))}")
-    if (options.signing_key is None) != (options.signing_cert is None):
-        raise ConfigError("give both a signing key and its certificate", "--signing-key/--signing-cert")
-    if options.signing_key is not None and options.signing_cert is not None:
-        load_credentials(options.signing_key, options.signing_cert)
-    setting = find_schema(options.xsd)
-    if setting.path is not None:
-        load_schema(setting.path)  # compile now: a bad schema path is a usage error
-    s1sp_class(options.s1sp)
-    adapter_options = parse_options(options.adapter_options)
-    for name in dmcs:  # an adapter that cannot serve a DMC is a configuration error, before anything runs
+            known = ", ".join(c.id for c in settings.catalogue.clauses)
+            raise ConfigError(f"unknown clause '{clause}'", "--clause", f"choose from {known}")
+    for name in settings.dmcs:  # an adapter that cannot serve a DMC is a configuration error, before anything runs
         try:
-            create_adapter(options.adapter, find_dmc(name), adapter_options).close()
+            create_adapter(options.adapter, find_dmc(name), settings.adapter_options).close()
         except DeviceError as exc:
             raise ConfigError(
                 str(exc), f"--adapter {options.adapter}", "check that the devices are reachable"
             ) from None
-    return catalogue, dmcs, folders, str(setting.path) if setting.path else None
+    return settings
 
 
 def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], xsd: str | None) -> list[str]:
@@ -180,7 +170,9 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
 
 def run_suite(options: RunOptions, out: Console, err: Console) -> int:
     """Run the suite; return the exit code (0 conformant, 1 not, 2 bad usage)."""
-    catalogue, dmcs, folders, xsd = check_options(options)
+    settings = check_options(options)
+    catalogue, dmcs, folders = settings.catalogue, settings.dmcs, settings.feature_dirs
+    xsd = settings.record.xsd
     if xsd is None:
         out.print(
             "schema validation is off: pass --xsd PATH or set S1SR_DUIS_XSD to the DUIS schema to turn it on",
