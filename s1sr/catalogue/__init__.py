@@ -94,10 +94,6 @@ class Catalogue:
                 return clause.parameters[name]
         return default
 
-    def annex_c_for(self, srv: str, command: str) -> dict[str, AnnexCDefault]:
-        """Annex C defaults for one Secure command of one SRV, by field name."""
-        return {d.field: d for d in self.annex_c if d.srv == srv and d.command == command}
-
 
 def _data(name: str) -> dict[str, Any]:
     text = resources.files("s1sr.catalogue").joinpath("data", name).read_text(encoding="utf-8")

@@ -116,7 +116,7 @@ class DuisSchema:
         explained = self._explain(root, limit)
         if explained:
             return explained
-        return [Problem(_lxml_path(e.path), e.line, e.message) for e in raw[:limit]]
+        return [Problem(_short_path(e.path or "/"), e.line, e.message) for e in raw[:limit]]
 
     def _explain(self, root: etree._Element, limit: int) -> list[Problem]:
         try:
@@ -155,10 +155,6 @@ def _reason(error: Any) -> str:
 
 def _short_path(path: str) -> str:
     return re.sub(r"\{[^}]*\}", "", path)
-
-
-def _lxml_path(path: str | None) -> str:
-    return _short_path(path or "/")
 
 
 @cache
