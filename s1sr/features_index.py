@@ -7,21 +7,44 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from s1sr.errors import InputError
 
 
+def check_features(folders: list[Path]) -> list[Any]:
+    """Parse every ``.feature`` file of ``folders``, one at a time; return pytest-bdd's features.
+
+    A file that cannot be read or parsed is an :class:`InputError` naming it as
+    ``file:line`` with the parser's reason, so a run refuses it before anything runs.
+    """
+    from pytest_bdd.exceptions import GherkinParseError
+    from pytest_bdd.feature import get_feature
+
+    features = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*.feature")):
+            try:
+                features.append(get_feature(str(path.parent), path.name))
+            except GherkinParseError as exc:
+                line = f":{exc.line}" if getattr(exc, "line", None) else ""
+                reason = str(getattr(exc, "message", "") or exc).strip().splitlines()[0]
+                raise InputError(f"feature file does not parse: {reason}", f"{path}{line}", "fix the Gherkin") from None
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"feature file is not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+                    str(path),
+                    "save it as UTF-8",
+                ) from None
+            except OSError as exc:
+                raise InputError(f"cannot read the feature file ({exc.strerror})", str(path)) from None
+    return features
+
+
 def scenario_counts(folders: list[Path]) -> Counter[str]:
     """Scenario examples per clause id (an outline counts one per Examples row)."""
-    from pytest_bdd.exceptions import GherkinParseError
-    from pytest_bdd.feature import get_features
-
     counts: Counter[str] = Counter()
-    try:
-        features = get_features([str(f) for f in folders])
-    except GherkinParseError as exc:
-        raise InputError(f"feature file does not parse: {exc}", ", ".join(map(str, folders))) from None
-    for feature in features:
+    for feature in check_features(folders):
         for scenario in feature.scenarios.values():
             tags = set(scenario.tags) | set(feature.tags)
             rows = sum(len(examples.examples) for examples in scenario.examples) or 1

@@ -9,6 +9,7 @@ Scenario tags become marks: ``@clause-18.27`` -> ``clause("18.27")``, ``@srv-2.1
 from __future__ import annotations
 
 import importlib.util
+import math
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,8 @@ from s1sr.devices.recording import RecordingAdapter
 from s1sr.devices.registry import adapter_class, create_adapter
 from s1sr.duis.schema import DuisSchema, find_schema, load_schema
 from s1sr.duis.signing import Credentials, generated_credentials, load_credentials
-from s1sr.errors import S1srError
+from s1sr.errors import ConfigError, S1srError
+from s1sr.features_index import check_features
 from s1sr.gherkin import Mismatch
 from s1sr.report.results import RunRecord, ScenarioResult
 from s1sr.s1sp.api import S1SP
@@ -157,6 +159,7 @@ def build_settings(
     ``s1sr run`` calls this before pytest starts, and the plugin again inside pytest, so a
     plain ``pytest`` run is checked the same way.
     """
+    check_timeout(timeout_s)
     catalogue = load_catalogue(version)
     dmcs = list(dict.fromkeys(dmcs)) or default_dmcs()
     for name in dmcs:
@@ -165,6 +168,7 @@ def build_settings(
     for folder in dirs:
         if not folder.is_dir():
             raise S1srError("feature folder does not exist", str(folder), "pass an existing folder to --features")
+    check_features(dirs)
     setting = find_schema(xsd, start)
     schema = None
     if setting.path is not None:
@@ -201,6 +205,20 @@ def build_settings(
         s1sp,
         s1sp_catalogue,
     )
+
+
+#: The longest a device command may be given (an hour: a lab device that takes longer is broken, not slow).
+MAX_TIMEOUT_S = 3600.0
+
+
+def check_timeout(timeout_s: float) -> None:
+    """A command timeout must be a positive, finite number of seconds up to :data:`MAX_TIMEOUT_S`."""
+    if not (math.isfinite(timeout_s) and 0 < timeout_s <= MAX_TIMEOUT_S):
+        raise ConfigError(
+            f"'{timeout_s:g}' is not a timeout: give a positive number of seconds up to {MAX_TIMEOUT_S:g}",
+            "--timeout",
+            "for example --timeout 30",
+        )
 
 
 def parse_options(pairs: list[str]) -> dict[str, str]:
@@ -278,14 +296,16 @@ def _describe(item: pytest.Item) -> ScenarioResult:
 
     template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))  # type: ignore[arg-type]
     params = getattr(item, "callspec", None)
-    example = params.params.get("_pytest_bdd_example", {}) if params else {}
+    example: dict[str, str] = dict(params.params.get("_pytest_bdd_example", {})) if params else {}
     dmc = params.params.get("s1sr_dmc", "") if params else ""
     if template is not None:
         name = template.render(example).name
         feature = template.feature.name
         feature_file = template.feature.rel_filename
+        where = f"{feature_file}:{template.line_number}{_example_position(template, example)}"
     else:
         name, feature, feature_file = item.name, "", str(item.path)
+        where = item.nodeid
     return ScenarioResult(
         name=name,
         feature=feature,
@@ -294,12 +314,44 @@ def _describe(item: pytest.Item) -> ScenarioResult:
         srvs=sorted({m.args[0] for m in item.iter_markers("srv")}),
         dmc=dmc,
         nodeid=item.nodeid,
+        id=f"{where}[{dmc}]",
+        example=example,
     )
 
 
+def _example_position(template: Any, example: dict[str, str]) -> str:
+    """``:LINE#ROW`` of an outline's example row (its Examples block's line, the row from 1), else empty."""
+    if not example:
+        return ""
+    for block in template.examples:
+        for row, values in enumerate(block.as_contexts(), start=1):
+            if values == example:
+                return f":{block.line_number}#{row}"
+    return ""
+
+
+def unique_names(results: list[ScenarioResult]) -> None:
+    """Give outline rows whose rendered names coincide (within a DMC) their example values, so every name is unique.
+
+    A name that is still shared after that (two identical rows) gets its row position.
+    """
+    for attempt in ("values", "position"):
+        seen: dict[tuple[str, str], list[ScenarioResult]] = {}
+        for result in results:
+            seen.setdefault((result.dmc, result.name), []).append(result)
+        for group in seen.values():
+            if len(group) < 2:
+                continue
+            for result in group:
+                if attempt == "values" and result.example:
+                    values = ", ".join(f"{k} = {v}" for k, v in result.example.items())
+                    result.name = f"{result.name} ({values})"
+                elif attempt == "position":
+                    result.name = f"{result.name} ({result.id.rpartition('[')[0]})"
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the selected clauses' scenarios; record each as ``not run`` until it reports."""
-    settings = settings_of(config)
+    """Keep the selected clauses' scenarios (the others are deselected, like ``-k``)."""
     wanted = set(config.getoption("--s1sr-clause"))
     if wanted:
         keep = [i for i in items if wanted & {m.args[0] for m in i.iter_markers("clause")}]
@@ -307,11 +359,25 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if dropped:
             config.hook.pytest_deselected(items=dropped)
         items[:] = keep
-    for item in items:
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Record each selected scenario as ``not run`` until it reports.
+
+    This runs after every ``pytest_collection_modifyitems``, so what ``-k``, ``-m``,
+    ``--deselect`` or ``--clause`` left out is absent from the record, not "not run".
+    """
+    settings = session.config.stash.get(_SETTINGS_KEY, None)
+    if settings is None:
+        return
+    selected: list[ScenarioResult] = []
+    for item in session.items:
         if _is_scenario(getattr(item, "obj", None)):
             result = _describe(item)
             item.stash[RESULT_KEY] = result
-            settings.record.scenarios.append(result)
+            selected.append(result)
+    unique_names(selected)
+    settings.record.scenarios.extend(selected)
 
 
 def applicability(settings: RunSettings, item: pytest.Item, dmc_name: str) -> str | None:

@@ -18,7 +18,7 @@ from s1sr.devices.adapter import DeviceError
 from s1sr.devices.registry import create_adapter
 from s1sr.errors import ConfigError, InputError
 from s1sr.plugin import RunSettings, build_settings
-from s1sr.report.results import VERDICTS, RunRecord
+from s1sr.report.results import CONFORMANT, INTERRUPTED_EXIT, NOT_CONFORMANT, RUN_VERDICTS, VERDICTS, RunRecord
 
 SUITE = Path(__file__).resolve().parent / "suite"
 STYLES = {
@@ -169,7 +169,7 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
 
 
 def run_suite(options: RunOptions, out: Console, err: Console) -> int:
-    """Run the suite; return the exit code (0 conformant, 1 not, 2 bad usage)."""
+    """Run the suite; return the exit code (0 conformant, 1 not conformant, 3 inconclusive, 2 bad usage, 130)."""
     settings = check_options(options)
     catalogue, dmcs, folders = settings.catalogue, settings.dmcs, settings.feature_dirs
     xsd = settings.record.xsd
@@ -200,11 +200,11 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
     if code == pytest.ExitCode.INTERRUPTED:
         out.print("run interrupted: scenarios that did not finish are reported as not run", markup=False)
         return INTERRUPTED
-    return 0 if record.conformant() else 1
+    return RUN_VERDICTS[record.verdict()]
 
 
 #: Exit code of a run stopped by Ctrl-C or SIGTERM (its reports are still written, unfinished = not run).
-INTERRUPTED = 130
+INTERRUPTED = INTERRUPTED_EXIT
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -241,5 +241,6 @@ def render_summary(record: RunRecord, catalogue: Catalogue, out: Console) -> Non
             f"{record.invalid} invalid ({record.xsd})",
             markup=False,
         )
-    verdict = "CONFORMANT" if record.conformant() else "NOT CONFORMANT"
-    out.print(f"[bold {'green' if record.conformant() else 'red'}]{verdict}[/]")
+    verdict, reason = record.verdict_and_reason()
+    colour = {CONFORMANT: "green", NOT_CONFORMANT: "red"}.get(verdict, "yellow")
+    out.print(f"[bold {colour}]{verdict}[/]: {escape(reason)}")

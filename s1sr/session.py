@@ -17,7 +17,7 @@ from s1sr.catalogue import DMC
 from s1sr.devices.commands import DeviceCommand, DeviceReply
 from s1sr.devices.recording import RecordingAdapter
 from s1sr.duis.request import RequestBody, RequestId, ServiceRequest, build_request
-from s1sr.duis.response import SMETS1Response, parse_response
+from s1sr.duis.response import ParsedResponse, SMETS1Response, parse_response
 from s1sr.duis.safe_xml import parse_xml
 from s1sr.duis.schema import DuisSchema
 from s1sr.duis.signing import Credentials
@@ -36,6 +36,34 @@ class SchemaViolation(AssertionError):
 
 class SignatureFailure(AssertionError):
     """A SMETS1 Response's signature is missing or does not verify: a non-conformance."""
+
+
+class CorrelationFailure(AssertionError):
+    """A response does not carry the identifiers of the request it answers: a non-conformance."""
+
+
+def correlation_problems(request: ServiceRequest, read: ParsedResponse) -> list[str]:
+    """Where a response disagrees with its request on what a User correlates on (empty when it agrees).
+
+    The DUIS header must echo the RequestID; the signed SMETS1 Response must come from the
+    request's target, be addressed to its originator, carry its counter, and answer its SRV.
+    """
+    rid = request.request_id
+    problems = []
+    if read.response.request_id != rid:
+        problems.append(f"sr:Header/sr:RequestID is {read.response.request_id}, not the request's {rid}")
+    header = read.signed_header
+    if header is None:
+        return [*problems, "the SMETS1 Response has no signed header"]
+    for what, found, expected in (
+        ("BusinessOriginatorID", header.originator.upper(), rid.target),
+        ("BusinessTargetID", header.target.upper(), rid.originator),
+        ("OriginatorCounter", header.counter, str(rid.counter)),
+        ("ServiceReferenceVariant", header.srv, request.srv),
+    ):
+        if found != expected:
+            problems.append(f"signed SMETS1Response Header/{what} is {found or '(empty)'!r}, expected {expected!r}")
+    return problems
 
 
 @dataclass
@@ -59,6 +87,7 @@ class Evidence:
     request_schema: str = "not checked"
     response_schema: str = "not checked"
     signature: str = "not checked"
+    correlation: str = "not checked"
     success: bool | None = None
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     duration_s: float = 0.0
@@ -99,14 +128,13 @@ class UserSession:
     @property
     def meter_id(self) -> str:
         """The meter under test: the first ESME or GSME the adapter lists."""
-        return next(d.device_id for d in self.adapter.devices() if d.device_type in ("ESME", "GSME"))
+        return self.adapter.first("ESME", "GSME").device_id
 
     @property
     def comms_hub_id(self) -> str:
         """The Communications Hub of the meter under test's HAN."""
-        devices = self.adapter.devices()
-        han = next(d.han for d in devices if d.device_id == self.meter_id)
-        return next(d.device_id for d in devices if d.han == han and d.device_type == "CHF")
+        han = self.adapter.device(self.meter_id).han
+        return self.adapter.first("CHF", han=han).device_id
 
     @property
     def fuel(self) -> str:
@@ -115,11 +143,9 @@ class UserSession:
 
     def meter_state(self, device_id: str | None = None) -> dict[str, Any]:
         """The adapter's snapshot of one device (the meter under test by default)."""
-        snapshot = self.adapter.snapshot()
         key = device_id or self.meter_id
-        if key not in snapshot:
-            raise AssertionError(f"the adapter's snapshot has no device {key}")
-        state: dict[str, Any] = snapshot[key]
+        self.adapter.device(key)  # a device the adapter does not list is its fault, not the S1SP's
+        state: dict[str, Any] = self.adapter.snapshot()[key]
         return state
 
     # -- sending ---------------------------------------------------------------
@@ -140,7 +166,8 @@ class UserSession:
         not become "the last request" that steps ask about.
         """
         started = time.perf_counter()
-        xml = build_request(self.request(srv, body, target))
+        request = self.request(srv, body, target)
+        xml = build_request(request)
         record = Evidence(srv, xml.decode("utf-8"))
         self.evidence.append(record)
         logged = len(self.adapter.log)
@@ -164,6 +191,12 @@ class UserSession:
             record.signature = read.signature.reason
             if not read.signature.valid:
                 raise SignatureFailure(f"SRV {srv} response: {read.signature.reason}")
+            mismatched = correlation_problems(request, read)
+            record.correlation = "; ".join(mismatched) or "matches the request"
+            if mismatched:
+                raise CorrelationFailure(
+                    f"SRV {srv} response does not answer request {request.request_id}: {mismatched[0]}"
+                )
             record.success = read.response.success
             record.outcomes = [o.__dict__ for o in read.response.outcomes]
             if not observe:

@@ -34,7 +34,7 @@ def test_a_fault_on_every_command_makes_every_scenario_an_error(tmp_path: Path, 
         "--adapter-option", f"fault={fault}", "--adapter-option", "fault_command=AddToJoinWhitelist",
         "--report-dir", str(tmp_path),
     )  # fmt: skip
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr
     scenarios = _results(tmp_path)
     add = [s for s in scenarios if "Removing" not in str(s["name"]) and "outside DUIS" not in str(s["name"])]
     assert add and {s["outcome"] for s in add} == {"error"}
@@ -47,7 +47,7 @@ def test_a_reboot_mid_firmware_update_is_an_error(tmp_path: Path) -> None:
         "run", "--dmc", "secure-esme", "--clause", "18.63", "--adapter-option", "fault=reboot-mid-firmware",
         "--report-dir", str(tmp_path),
     )  # fmt: skip
-    assert done.returncode == 1
+    assert done.returncode == 3
     by_name = {str(s["name"]): s for s in _results(tmp_path)}
     activation = by_name["Activating the image ends the update, and the HAN takes a new one"]
     assert activation["outcome"] == "error"
@@ -60,7 +60,7 @@ def test_a_fault_after_good_commands_hits_mid_scenario(tmp_path: Path) -> None:
         "run", "--dmc", "secure-esme", "--clause", "18.8", "--adapter-option", "fault=device-error",
         "--adapter-option", "fault_command=ActivateEmergencyCredit", "--report-dir", str(tmp_path),
     )  # fmt: skip
-    assert done.returncode == 1
+    assert done.returncode == 3
     outcomes = {s["outcome"] for s in _results(tmp_path)}
     assert outcomes == {"error"}
 
@@ -86,7 +86,7 @@ def test_a_remote_device_that_does_not_answer_is_an_error(tmp_path: Path, faulty
         "run", "--adapter", "remote", "--device-url", faulty_endpoint, "--dmc", "secure-esme",
         "--clause", "18.3", "--timeout", "0.3", "--report-dir", str(tmp_path),
     )  # fmt: skip
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr
     scenarios = _results(tmp_path)
     assert {s["outcome"] for s in scenarios} == {"error"}
     assert all("did not answer ReadMeterBalance within 0.3 s" in str(s["reason"]) for s in scenarios)
@@ -98,7 +98,7 @@ def test_an_adapter_that_ignores_its_timeout_cannot_hang_the_run(tmp_path: Path)
         "run", "--adapter", "tests.faulty_devices:HangsForever", "--dmc", "secure-esme", "--clause", "18.8",
         "--timeout", "0.2", "--report-dir", str(tmp_path),
     )  # fmt: skip
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr
     scenarios = _results(tmp_path)
     assert {s["outcome"] for s in scenarios} == {"error"}
     assert all("did not return from ActivateEmergencyCredit" in str(s["reason"]) for s in scenarios)

@@ -36,6 +36,14 @@ class DeviceFault(DeviceError):
     """The device, the adapter or the link reported a fault."""
 
 
+class AdapterContractError(DeviceError):
+    """An adapter answered outside its contract (a malformed snapshot, an unknown device, a reply of the wrong type).
+
+    The scenario ends as ``error`` with a message naming the adapter: the rig is at
+    fault, never the S1SP under test.
+    """
+
+
 @dataclass(frozen=True)
 class DeviceInfo:
     """One device of the estate: its EUI-64, model, type and the HAN (Communications Hub) it is on."""

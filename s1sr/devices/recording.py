@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, DeviceAdapter, DeviceInfo, DeviceTimeout
+from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, AdapterContractError, DeviceAdapter, DeviceInfo, DeviceTimeout
 from s1sr.devices.commands import DeviceCommand, DeviceReply
 
 #: Seconds an adapter has, beyond a command's timeout, to report that timeout itself.
@@ -20,15 +20,26 @@ WATCHDOG_GRACE_S = 2.0
 
 
 class RecordingAdapter(DeviceAdapter):
-    """Passes everything to ``inner`` and keeps a log of (command, reply) pairs."""
+    """Passes everything to ``inner``, keeps a log of (command, reply) pairs, and holds it to its contract.
+
+    What the inner adapter answers is checked here, once, for every adapter alike: a
+    reply that is not a :class:`DeviceReply`, a device list that is not
+    :class:`DeviceInfo` objects, or a snapshot that is not a JSON object holding
+    every listed device raises :class:`AdapterContractError` naming the adapter.
+    """
 
     def __init__(self, inner: DeviceAdapter) -> None:
         self.inner = inner
         self.name = inner.name
         self.log: list[tuple[DeviceCommand, DeviceReply]] = []
+        self._devices: list[DeviceInfo] | None = None
+
+    def _broken(self, what: str) -> AdapterContractError:
+        return AdapterContractError(f"adapter '{self.name}' broke its contract: {what}")
 
     def reset(self) -> None:
         """Reset the devices (the log is kept: it is evidence)."""
+        self._devices = None
         self.inner.reset()
 
     def execute(self, command: DeviceCommand, timeout_s: float = DEFAULT_TIMEOUT_S) -> DeviceReply:
@@ -52,16 +63,47 @@ class RecordingAdapter(DeviceAdapter):
         result = outcome[0]
         if isinstance(result, BaseException):
             raise result
+        if not isinstance(result, DeviceReply):
+            raise self._broken(f"{command.name} returned {type(result).__name__}, not a DeviceReply")
         self.log.append((command, result))
         return result
 
     def snapshot(self) -> dict[str, Any]:
-        """The inner adapter's snapshot."""
-        return self.inner.snapshot()
+        """The inner adapter's snapshot: a JSON object with an object for every listed device."""
+        snapshot = self.inner.snapshot()
+        if not isinstance(snapshot, dict):
+            raise self._broken(f"snapshot() returned {type(snapshot).__name__}, not an object keyed by device")
+        missing = [d.device_id for d in self.devices() if d.device_id not in snapshot]
+        if missing:
+            raise self._broken(f"its snapshot has no entry for listed device(s) {', '.join(missing)}")
+        for device_id, state in snapshot.items():
+            if not isinstance(state, dict):
+                raise self._broken(f"its snapshot of {device_id} is {type(state).__name__}, not an object")
+        return snapshot
 
     def devices(self) -> list[DeviceInfo]:
-        """The inner adapter's devices."""
-        return self.inner.devices()
+        """The inner adapter's devices (asked once per reset: an estate does not change under a scenario)."""
+        if self._devices is None:
+            listed = self.inner.devices()
+            if not isinstance(listed, list) or not all(isinstance(d, DeviceInfo) for d in listed):
+                raise self._broken("devices() did not return a list of DeviceInfo")
+            self._devices = list(listed)
+        return list(self._devices)
+
+    def device(self, device_id: str) -> DeviceInfo:
+        """The listed device ``device_id``; :class:`AdapterContractError` when the adapter does not list it."""
+        for info in self.devices():
+            if info.device_id == device_id:
+                return info
+        raise self._broken(f"it does not list device {device_id}")
+
+    def first(self, *device_types: str, han: str | None = None) -> DeviceInfo:
+        """The first listed device of one of ``device_types`` (on ``han`` when given); a contract error if none."""
+        for info in self.devices():
+            if info.device_type in device_types and (han is None or info.han == han):
+                return info
+        where = f" on {han}" if han else ""
+        raise self._broken(f"it lists no {' or '.join(device_types)}{where}")
 
     def close(self) -> None:
         """Close the inner adapter."""

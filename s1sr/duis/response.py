@@ -156,12 +156,23 @@ def _rehome(element: etree._Element, local: str) -> etree._Element:
     return element
 
 
+@dataclass(frozen=True)
+class SignedHeader:
+    """The identifiers inside the signed SMETS1 Response that a User correlates on (text as found)."""
+
+    originator: str
+    target: str
+    counter: str
+    srv: str
+
+
 @dataclass
 class ParsedResponse:
-    """A DUIS Response as a User reads it, with the signature verdict."""
+    """A DUIS Response as a User reads it, with the signature verdict and the signed header."""
 
     response: SMETS1Response
     signature: SignatureCheck
+    signed_header: SignedHeader | None = None
 
 
 def parse_response(root: etree._Element, cert_pem: bytes | None, where: str = "<response>") -> ParsedResponse:
@@ -200,7 +211,13 @@ def parse_response(root: etree._Element, cert_pem: bytes | None, where: str = "<
         response_code=root.findtext("sr:Header/sr:ResponseCode", "", NSMAP),
     )
     check = verify_element(signed, cert_pem) if cert_pem is not None else SignatureCheck(False, "not checked")
-    return ParsedResponse(response, check)
+    signed_header = SignedHeader(
+        originator=header.findtext("ra:BusinessOriginatorID", "", NSMAP).strip(),
+        target=header.findtext("ra:BusinessTargetID", "", NSMAP).strip(),
+        counter=header.findtext("ra:OriginatorCounter", "", NSMAP).strip(),
+        srv=srv.strip(),
+    )
+    return ParsedResponse(response, check, signed_header)
 
 
 def _flatten(element: etree._Element, prefix: str = "") -> dict[str, Value]:

@@ -58,16 +58,39 @@ def generated_credentials() -> Credentials:
 
 
 def load_credentials(key_path: Path, cert_path: Path) -> Credentials:
-    """Read a user's P-256 private key and certificate (PEM)."""
+    """Read a user's P-256 private key and the certificate that verifies it (PEM).
+
+    A key and certificate that do not belong together are refused here, before a run,
+    rather than found out as "signature does not verify" in every scenario.
+    """
     try:
         key_pem, cert_pem = key_path.read_bytes(), cert_path.read_bytes()
         key = serialization.load_pem_private_key(key_pem, password=None)
-        x509.load_pem_x509_certificate(cert_pem)
+        cert = x509.load_pem_x509_certificate(cert_pem)
     except (OSError, ValueError, TypeError) as exc:
-        raise ConfigError(f"cannot load the signing key or certificate: {exc}", f"{key_path}, {cert_path}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            f"cannot load the signing key or certificate: {first}",
+            f"--signing-key {key_path}, --signing-cert {cert_path}",
+            "give an unencrypted PEM P-256 private key and its PEM certificate",
+        ) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-        raise ConfigError("the signing key is not an ECDSA P-256 key", str(key_path), "DUIS signs with P-256")
+        raise ConfigError(
+            "the signing key is not an ECDSA P-256 key", f"--signing-key {key_path}", "DUIS signs with P-256"
+        )
+    if _public_der(key.public_key()) != _public_der(cert.public_key()):
+        raise ConfigError(
+            "the signing key and the certificate do not belong together (the certificate holds another public key)",
+            f"--signing-key {key_path}, --signing-cert {cert_path}",
+            "give the certificate issued for this key",
+        )
     return Credentials(key_pem, cert_pem, f"{key_path}")
+
+
+def _public_der(public_key: object) -> bytes:
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        return b""
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def sign_element(element: etree._Element, credentials: Credentials) -> etree._Element:

@@ -16,7 +16,13 @@ def _slug(text: str) -> str:
 
 
 def cucumber_json(record: RunRecord) -> bytes:
-    """One feature object per feature file, one element per scenario example and DMC."""
+    """One feature object per feature file, one element per scenario example and DMC.
+
+    The format has no place for a run's verdict, so every feature carries it as a tag
+    (``@run-conformant``, ``@run-not-conformant``, ``@run-inconclusive``) and in its description.
+    """
+    verdict, reason = record.verdict_and_reason()
+    run_tag = {"name": f"@run-{_slug(verdict)}", "line": 1}
     features: dict[str, dict[str, Any]] = {}
     for s in record.scenarios:
         feature = features.setdefault(
@@ -26,9 +32,9 @@ def cucumber_json(record: RunRecord) -> bytes:
                 "id": _slug(s.feature or s.feature_file),
                 "keyword": "Feature",
                 "name": s.feature,
-                "description": "",
+                "description": f"run verdict: {verdict} ({reason})",
                 "line": 1,
-                "tags": [{"name": f"@clause-{c}", "line": 1} for c in s.clauses],
+                "tags": [{"name": f"@clause-{c}", "line": 1} for c in s.clauses] + [run_tag],
                 "elements": [],
             },
         )
@@ -59,7 +65,7 @@ def cucumber_json(record: RunRecord) -> bytes:
             steps[-1]["result"]["duration"] = int(s.duration_s * 1e9)
         feature["elements"].append(
             {
-                "id": f"{feature['id']};{_slug(s.name)};{s.dmc}",
+                "id": f"{feature['id']};{_slug(s.id)}",
                 "keyword": "Scenario",
                 "name": f"{s.name} [{s.dmc}]",
                 "description": "",

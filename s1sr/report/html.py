@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 
 from s1sr.catalogue import Catalogue
-from s1sr.report.results import VERDICTS, RunRecord
+from s1sr.report.results import CONFORMANT, NOT_CONFORMANT, VERDICTS, RunRecord
 
 
 def _environment() -> Environment:
@@ -30,12 +30,13 @@ def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
                 "counts": counts,
             }
         )
-    conformant = record.conformant()
+    verdict, reason = record.verdict_and_reason()
     page = template.render(
         run=record,
         status=catalogue.status,
-        verdict="INTERRUPTED" if record.interrupted else ("CONFORMANT" if conformant else "NOT CONFORMANT"),
-        conformant=conformant,
+        verdict=f"INTERRUPTED, {verdict}" if record.interrupted else verdict,
+        verdict_reason=reason,
+        verdict_class={CONFORMANT: "ok", NOT_CONFORMANT: "bad"}.get(verdict, "unsure"),
         summary=record.summary(),
         verdicts=VERDICTS,
         clause_rows=rows,

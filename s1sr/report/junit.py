@@ -30,6 +30,9 @@ def junit_xml(record: RunRecord) -> bytes:
         ("adapter", record.adapter),
         ("s1sp", record.s1sp),
         ("xsd", record.xsd or ""),
+        ("verdict", record.verdict()),
+        ("verdict_reason", record.verdict_and_reason()[1]),
+        ("interrupted", "true" if record.interrupted else "false"),
     ):
         etree.SubElement(properties, "property", name=name, value=value)
     for s in record.scenarios:
@@ -42,6 +45,7 @@ def junit_xml(record: RunRecord) -> bytes:
             time=f"{s.duration_s:.3f}",
             file=s.feature_file,
         )
+        etree.SubElement(etree.SubElement(case, "properties"), "property", name="id", value=s.id)
         if s.outcome == "failed":
             etree.SubElement(case, "failure", message=s.reason[:500], type="non-conformance").text = s.reason
         elif s.outcome == "error":

@@ -2,8 +2,16 @@
 
 Verdicts are honest: ``passed``, ``failed`` (a documented behaviour does not
 hold), ``error`` (the run could not tell: a device timed out, an adapter
-crashed, a step is missing), ``not applicable`` (the clause is not in this S1SR
-version, or Annex A does not map it to this device model) and ``not run``.
+crashed or broke its contract, a step is missing), ``not applicable`` (the clause
+is not in this S1SR version, or Annex A does not map it to this device model) and
+``not run`` (selected, but the run ended before it). Scenarios that ``-k``, ``-m``,
+``--deselect`` or ``--clause`` leave out are not in the record at all.
+
+A run has one of three verdicts (:data:`RUN_VERDICTS`), never confused:
+CONFORMANT (something applicable was judged, and every selected applicable scenario
+passed), NOT CONFORMANT (at least one failed) and INCONCLUSIVE (no failure, but the
+system under test was not fully judged: errors, scenarios not run, or nothing
+applicable at all).
 
 ``results.json`` fields (stable; add, never rename):
 
@@ -12,9 +20,13 @@ version, or Annex A does not map it to this device model) and ``not run``.
 - ``adapter``, ``s1sp``: the device adapter and the S1SP under test, by name;
 - ``started``, ``finished``: ISO 8601 UTC; ``interrupted``: true when Ctrl-C, SIGTERM or a crash stopped
   the run (its unfinished scenarios are ``not run``);
+- ``verdict``: ``CONFORMANT``, ``NOT CONFORMANT`` or ``INCONCLUSIVE``; ``verdict_reason``: why, in words;
+  ``exit_code``: what ``s1sr run`` exits with for it (0, 1, 3; 130 when interrupted);
 - ``summary``: count per verdict;
 - ``schema``: ``xsd`` (path or null), ``requests_validated``, ``responses_validated``, ``invalid``;
-- ``scenarios``: per scenario example ``name``, ``feature``, ``feature_file``, ``clauses``,
+- ``scenarios``: per scenario example ``id`` (unique and stable: feature file, scenario line, Examples
+  line and row, DMC), ``name`` (unique within a DMC: outline rows whose rendered names coincide carry
+  their example values), ``feature``, ``feature_file``, ``clauses``,
   ``srvs``, ``dmc``, ``outcome``, ``duration_s``, ``reason``, ``steps`` (``keyword``, ``text``,
   ``line``, ``status``), ``mismatch`` (``what``, ``expected``, ``actual``, for a failed comparison),
   and ``evidence`` (per request:
@@ -29,6 +41,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 VERDICTS = ("passed", "failed", "error", "not applicable", "not run")
+
+CONFORMANT = "CONFORMANT"
+NOT_CONFORMANT = "NOT CONFORMANT"
+INCONCLUSIVE = "INCONCLUSIVE"
+#: The verdicts of a run, and the exit code of ``s1sr run`` for each.
+RUN_VERDICTS = {CONFORMANT: 0, NOT_CONFORMANT: 1, INCONCLUSIVE: 3}
+#: Exit code of a run stopped by Ctrl-C or SIGTERM (its reports are still written, unfinished = not run).
+INTERRUPTED_EXIT = 130
 
 
 @dataclass
@@ -48,6 +68,8 @@ class ScenarioResult:
     steps: list[dict[str, Any]] = field(default_factory=list)
     mismatch: dict[str, str] | None = None
     nodeid: str = ""
+    id: str = ""
+    example: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,8 +107,27 @@ class RunRecord:
 
     def conformant(self) -> bool:
         """True when something ran and nothing failed, errored or was left unrun."""
+        return self.verdict() == CONFORMANT
+
+    def verdict(self) -> str:
+        """CONFORMANT, NOT CONFORMANT or INCONCLUSIVE (see the module docstring)."""
+        return self.verdict_and_reason()[0]
+
+    def verdict_and_reason(self) -> tuple[str, str]:
+        """The run's verdict and, in words, why."""
         counts = self.summary()
-        return counts["passed"] > 0 and counts["failed"] == counts["error"] == counts["not run"] == 0
+        if counts["failed"]:
+            return NOT_CONFORMANT, f"{counts['failed']} scenario(s) failed: a documented behaviour does not hold"
+        unjudged = [f"{counts[v]} {v}" for v in ("error", "not run") if counts[v]]
+        if unjudged:
+            return INCONCLUSIVE, (f"no failure, but the system under test was not fully judged ({', '.join(unjudged)})")
+        if not counts["passed"]:
+            return INCONCLUSIVE, "nothing applicable was judged: no selected scenario applies to this version and DMC"
+        return CONFORMANT, f"all {counts['passed']} applicable scenario(s) passed"
+
+    def exit_code(self) -> int:
+        """What ``s1sr run`` exits with: 0, 1 or 3 by verdict; 130 when the run was interrupted."""
+        return INTERRUPTED_EXIT if self.interrupted else RUN_VERDICTS[self.verdict()]
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON document."""
@@ -98,6 +139,9 @@ class RunRecord:
             "started": self.started,
             "finished": self.finished,
             "interrupted": self.interrupted,
+            "verdict": self.verdict(),
+            "verdict_reason": self.verdict_and_reason()[1],
+            "exit_code": self.exit_code(),
             "summary": self.summary(),
             "schema": {
                 "xsd": self.xsd,
@@ -105,8 +149,13 @@ class RunRecord:
                 "responses_validated": self.responses_validated,
                 "invalid": self.invalid,
             },
-            "scenarios": [{k: v for k, v in asdict(s).items() if k != "nodeid"} for s in self.scenarios],
+            "scenarios": [_scenario_dict(s) for s in self.scenarios],
         }
+
+
+def _scenario_dict(s: ScenarioResult) -> dict[str, Any]:
+    data = {k: v for k, v in asdict(s).items() if k not in ("nodeid", "id")}
+    return {"id": s.id, **data}
 
 
 def _now() -> str:
