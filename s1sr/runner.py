@@ -18,6 +18,8 @@ from s1sr.devices.adapter import DeviceError
 from s1sr.devices.registry import create_adapter
 from s1sr.errors import ConfigError, InputError
 from s1sr.plugin import RunSettings, build_settings
+from s1sr.plugin.options import SettingsHandoff
+from s1sr.plugin.settings import claim_reports
 from s1sr.report.results import CONFORMANT, INTERRUPTED_EXIT, NOT_CONFORMANT, RUN_VERDICTS, VERDICTS, RunRecord
 
 SUITE = Path(__file__).resolve().parent / "suite"
@@ -128,6 +130,7 @@ def check_options(options: RunOptions) -> RunSettings:
             raise ConfigError(
                 str(exc), f"--adapter {options.adapter}", "check that the devices are reachable"
             ) from None
+    claim_reports(settings, options.report_dir)  # last: nothing above can fail while the folder is held
     return settings
 
 
@@ -181,9 +184,11 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
     view = LiveView(out)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        code = pytest.main(pytest_arguments(options, dmcs, folders, xsd), plugins=[view])
+        code = pytest.main(pytest_arguments(options, dmcs, folders, xsd), plugins=[view, SettingsHandoff(settings)])
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if settings.report_claim is not None:
+            settings.report_claim.release()
     if view.collect_errors:
         for line in view.collect_errors:
             err.print(f"s1sr: error: {line}", markup=False)
@@ -195,8 +200,12 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
         err.print("s1sr: error: no scenario was selected; check --clause, --features and -k", markup=False)
         return 2
     render_summary(record, catalogue, out)
+    if settings.report_error:
+        err.print(f"s1sr: error: the reports were not written: {settings.report_error}", markup=False)
+        return 2
     if options.report_dir is not None:
-        out.print(f"results: {options.report_dir / 'results.json'}", markup=False)
+        report = options.report_dir / "index.html"
+        out.print(f"report: {report} (and results.json, junit.xml, cucumber.json)", markup=False)
     if code == pytest.ExitCode.INTERRUPTED:
         out.print("run interrupted: scenarios that did not finish are reported as not run", markup=False)
         return INTERRUPTED

@@ -1,0 +1,134 @@
+"""The plugin's command-line options, its configuration from them, and the shipped step modules."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from s1sr.bundle import steps_dir
+from s1sr.catalogue import DEFAULT_VERSION
+from s1sr.errors import S1srError
+from s1sr.plugin.settings import ACTIVE, SETTINGS_KEY, RunSettings, build_settings, claim_reports
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The s1sr options."""
+    group = parser.getgroup("s1sr", "S1SR conformance")
+    group.addoption("--s1sr-version", default=DEFAULT_VERSION, help="S1SR version whose catalogue applies")
+    group.addoption(
+        "--s1sr-s1sp-version", default=None, help="S1SR version whose rules the S1SP applies (default: --s1sr-version)"
+    )
+    group.addoption("--dmc", action="append", default=[], help="Device Model Combination (repeatable)")
+    group.addoption("--s1sr-features", action="append", default=[], help="feature folder (repeatable)")
+    group.addoption("--s1sr-clause", action="append", default=[], help="only scenarios of this clause (repeatable)")
+    group.addoption("--xsd", default=None, help="path of the official DUIS schema")
+    group.addoption("--s1sr-results", default=None, help="folder to write the reports into")
+    group.addoption("--s1sr-timeout", type=float, default=30.0, help="seconds per device command")
+    group.addoption("--s1sr-adapter", default="simulated", help="device adapter: name or module:attr")
+    group.addoption(
+        "--s1sr-adapter-option", action="append", default=[], help="KEY=VALUE option for the adapter (repeatable)"
+    )
+    group.addoption("--s1sr-s1sp", default="reference", help="S1SP under test: name or module:attr")
+    group.addoption("--s1sr-signing-key", default=None, help="PEM P-256 key the S1SP signs responses with")
+    group.addoption("--s1sr-signing-cert", default=None, help="PEM certificate that verifies that key")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Check the options, load the catalogue and the shipped steps."""
+    for name, help_text in (
+        ("clause(id)", "S1SR clause a scenario exercises"),
+        ("srv(id)", "Service Reference Variant a scenario sends"),
+        ("s1sr_version(v)", "S1SR version whose behaviour a scenario describes"),
+        ("fuel-electricity", "Examples for electricity meters only"),
+        ("fuel-gas", "Examples for gas meters only"),
+    ):
+        config.addinivalue_line("markers", f"{name}: {help_text}")
+    handoff = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, SettingsHandoff)), None)
+    if handoff is not None:  # ``s1sr run`` checked the settings and claimed the report folder already
+        settings = handoff.settings
+    else:
+        try:
+            settings = config_settings(config)
+            folder = config.getoption("--s1sr-results")
+            claim_reports(settings, Path(folder) if folder else None, "--s1sr-results")
+        except S1srError as exc:
+            raise pytest.UsageError(exc.line()) from None
+        config.stash[_OWN_CLAIM] = True
+    ACTIVE.append(settings)
+    config.stash[SETTINGS_KEY] = settings
+    for module in _step_modules(steps_dir()):
+        if not config.pluginmanager.is_registered(module):
+            config.pluginmanager.register(module, module.__name__)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Forget this run's settings; release the report folder if this plugin claimed it."""
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is not None and settings in ACTIVE:
+        ACTIVE.remove(settings)
+    if settings is not None and settings.report_claim is not None and config.stash.get(_OWN_CLAIM, False):
+        settings.report_claim.release()
+
+
+_OWN_CLAIM = pytest.StashKey[bool]()
+
+
+class SettingsHandoff:
+    """Settings that ``s1sr run`` checked (and whose report folder it claimed) before starting pytest.
+
+    Passed to ``pytest.main`` as a plugin object, so the plugin uses them instead of building
+    and claiming again in the same process.
+    """
+
+    def __init__(self, settings: RunSettings) -> None:
+        self.settings = settings
+
+
+def config_settings(config: pytest.Config) -> RunSettings:
+    """The run settings from the plugin's options (checked as ``s1sr run`` checks them)."""
+    return build_settings(
+        version=config.getoption("--s1sr-version"),
+        dmcs=list(config.getoption("--dmc")),
+        feature_dirs=[Path(p) for p in config.getoption("--s1sr-features")],
+        xsd=config.getoption("--xsd"),
+        start=Path(config.invocation_params.dir),
+        signing_key=config.getoption("--s1sr-signing-key"),
+        signing_cert=config.getoption("--s1sr-signing-cert"),
+        timeout_s=float(config.getoption("--s1sr-timeout")),
+        adapter=config.getoption("--s1sr-adapter"),
+        adapter_options=list(config.getoption("--s1sr-adapter-option")),
+        s1sp=config.getoption("--s1sr-s1sp"),
+        s1sp_version=config.getoption("--s1sr-s1sp-version"),
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say once which S1SR version, DMCs and schema the run uses."""
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is None:
+        return []
+    return [
+        f"s1sr: S1SR {settings.version}, DMCs {', '.join(settings.dmcs)}, signing with {settings.credentials.source}",
+        f"s1sr: {settings.schema_note}",
+    ]
+
+
+def _step_modules(folder: Path) -> Iterator[ModuleType]:
+    """Import each step module of ``folder`` by path, once per process."""
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        name = f"s1sr_steps.{path.stem}"
+        module = sys.modules.get(name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        yield module

@@ -1,0 +1,163 @@
+"""What a run tests, checked once before anything runs: version, DMCs, features, schema, keys, adapter, S1SP."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from s1sr.bundle import features_dir
+from s1sr.catalogue import Catalogue, default_dmcs, find_dmc, load_catalogue
+from s1sr.devices.registry import adapter_class
+from s1sr.duis.schema import DuisSchema, find_schema, load_schema
+from s1sr.duis.signing import Credentials, generated_credentials, load_credentials
+from s1sr.errors import ConfigError, S1srError
+from s1sr.features_index import check_features
+from s1sr.report.publish import ReportDirClaim, claim_report_dir
+from s1sr.report.results import RunRecord
+from s1sr.s1sp.registry import s1sp_class
+from s1sr.session import SchemaCounts
+
+
+@dataclass
+class RunSettings:
+    """What this run tests: version, DMCs, feature folders, schema."""
+
+    version: str
+    catalogue: Catalogue
+    dmcs: list[str]
+    feature_dirs: list[Path]
+    schema: DuisSchema | None
+    schema_note: str
+    timeout_s: float
+    record: RunRecord
+    credentials: Credentials
+    adapter: str = "simulated"
+    adapter_options: dict[str, str] = field(default_factory=dict)
+    s1sp: str = "reference"
+    s1sp_catalogue: Catalogue | None = None
+    counts: SchemaCounts = field(default_factory=SchemaCounts)
+    #: The report folder, claimed before anything runs (None: no reports asked for).
+    report_claim: ReportDirClaim | None = None
+    #: Why the reports could not be published at the end, when they could not (one line).
+    report_error: str = ""
+
+
+#: The run settings, on the pytest config.
+SETTINGS_KEY = pytest.StashKey[RunSettings]()
+#: Settings of the runs being collected in this process (innermost last).
+ACTIVE: list[RunSettings] = []
+
+
+def active_feature_dirs() -> list[Path]:
+    """The feature folders of the run being collected (the shipped ones outside a run)."""
+    return ACTIVE[-1].feature_dirs if ACTIVE else [features_dir()]
+
+
+def build_settings(
+    *,
+    version: str,
+    dmcs: list[str],
+    feature_dirs: list[Path],
+    xsd: str | None,
+    start: Path,
+    signing_key: str | Path | None,
+    signing_cert: str | Path | None,
+    timeout_s: float,
+    adapter: str,
+    adapter_options: list[str],
+    s1sp: str,
+    s1sp_version: str | None,
+) -> RunSettings:
+    """Check and resolve what a run needs; :class:`S1srError` (one line) for anything wrong.
+
+    ``s1sr run`` calls this before pytest starts, and the plugin again inside pytest, so a
+    plain ``pytest`` run is checked the same way.
+    """
+    check_timeout(timeout_s)
+    catalogue = load_catalogue(version)
+    dmcs = list(dict.fromkeys(dmcs)) or default_dmcs()
+    for name in dmcs:
+        find_dmc(name)
+    dirs = feature_dirs or [features_dir()]
+    for folder in dirs:
+        if not folder.is_dir():
+            raise S1srError("feature folder does not exist", str(folder), "pass an existing folder to --features")
+    check_features(dirs)
+    setting = find_schema(xsd, start)
+    schema = None
+    if setting.path is not None:
+        schema = load_schema(setting.path)
+        note = f"schema validation on: {setting.path} (from {setting.source})"
+    else:
+        note = "schema validation is off: pass --xsd PATH or set S1SR_DUIS_XSD to the DUIS schema to turn it on"
+    record = RunRecord(version, dmcs, xsd=str(setting.path) if setting.path else None)
+    if bool(signing_key) != bool(signing_cert):
+        raise S1srError("give both a signing key and its certificate", "--signing-key/--signing-cert")
+    if signing_key and signing_cert:
+        credentials = load_credentials(Path(signing_key), Path(signing_cert))
+    else:
+        credentials = generated_credentials()
+    options = parse_options(adapter_options)
+    adapter_class(adapter)
+    s1sp_class(s1sp)
+    record.adapter, record.s1sp = adapter, s1sp
+    s1sp_catalogue = load_catalogue(s1sp_version) if s1sp_version else None
+    if s1sp_catalogue is not None and s1sp_version != version:
+        record.s1sp = f"{s1sp} (configured for S1SR {s1sp_version})"
+    return RunSettings(
+        version,
+        catalogue,
+        dmcs,
+        dirs,
+        schema,
+        note,
+        timeout_s,
+        record,
+        credentials,
+        adapter,
+        options,
+        s1sp,
+        s1sp_catalogue,
+    )
+
+
+#: The longest a device command may be given (an hour: a lab device that takes longer is broken, not slow).
+MAX_TIMEOUT_S = 3600.0
+
+
+def check_timeout(timeout_s: float) -> None:
+    """A command timeout must be a positive, finite number of seconds up to :data:`MAX_TIMEOUT_S`."""
+    if not (math.isfinite(timeout_s) and 0 < timeout_s <= MAX_TIMEOUT_S):
+        raise ConfigError(
+            f"'{timeout_s:g}' is not a timeout: give a positive number of seconds up to {MAX_TIMEOUT_S:g}",
+            "--timeout",
+            "for example --timeout 30",
+        )
+
+
+def claim_reports(settings: RunSettings, folder: Path | None, option: str = "--report-dir") -> None:
+    """Claim ``folder`` for the run's reports before anything runs: writable, not another run's, locked.
+
+    The claim is kept on ``settings``; the caller releases it when the run ends.
+    """
+    if folder is not None:
+        settings.report_claim = claim_report_dir(folder, option=option)
+
+
+def parse_options(pairs: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` strings as a dict; :class:`S1srError` for one without ``=``."""
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise S1srError(f"'{pair}' is not KEY=VALUE", "--adapter-option")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def settings_of(config: pytest.Config) -> RunSettings:
+    """The run settings held by ``config``."""
+    return config.stash[SETTINGS_KEY]

@@ -1,0 +1,139 @@
+"""How a verdict is decided: each phase of a scenario example classified, its steps marked, the record written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from s1sr.devices.adapter import DeviceError
+from s1sr.errors import S1srError
+from s1sr.gherkin import Mismatch
+from s1sr.plugin.keys import NOT_APPLICABLE, RESULT_KEY, SESSION_KEY
+from s1sr.plugin.settings import SETTINGS_KEY
+from s1sr.report.results import ScenarioResult
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Classify each phase's outcome into a verdict."""
+    report = yield
+    result = item.stash.get(RESULT_KEY, None)
+    if result is None:
+        return report
+    result.duration_s = round(result.duration_s + report.duration, 6)
+    if report.when == "setup":
+        if report.skipped:
+            reason = _skip_reason(report)
+            result.outcome = "not applicable" if reason.startswith(NOT_APPLICABLE) else "not run"
+            result.reason = reason.removeprefix(NOT_APPLICABLE)
+        elif report.failed:
+            result.outcome, result.reason = "error", _failure(call)
+    elif report.when == "call":
+        if report.passed:
+            result.outcome = "passed"
+        elif report.skipped:
+            result.outcome, result.reason = "not run", _skip_reason(report)
+        else:
+            excinfo = call.excinfo
+            assertion = excinfo is not None and excinfo.errisinstance(AssertionError)
+            result.outcome = "failed" if assertion else "error"
+            result.reason = _failure(call)
+            if excinfo is not None and isinstance(excinfo.value, Mismatch):
+                m = excinfo.value
+                result.mismatch = {"what": m.what, "expected": m.expected, "actual": m.actual}
+    elif report.when == "teardown":
+        session = item.stash.get(SESSION_KEY, None)
+        if session is not None:
+            result.evidence = session.evidence_dicts()
+        if report.failed and result.outcome == "passed":
+            result.outcome, result.reason = "error", _failure(call)
+    return report
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _failure(call: pytest.CallInfo[None]) -> str:
+    if call.excinfo is None:
+        return ""
+    exc = call.excinfo.value
+    kind = "device error" if isinstance(exc, DeviceError) else type(exc).__name__
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
+    return text if isinstance(exc, AssertionError) else f"{kind}: {text}"
+
+
+def _result_of(request: pytest.FixtureRequest) -> ScenarioResult | None:
+    node: pytest.Item = request.node
+    return node.stash.get(RESULT_KEY, None)
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """List the scenario's steps, each ``not run`` until it runs."""
+    result = _result_of(request)
+    if result is not None:
+        result.steps = [
+            {"keyword": s.keyword.strip(), "text": s.name, "line": s.line_number, "status": "not run"}
+            for s in scenario.steps
+        ]
+
+
+def _mark_step(request: pytest.FixtureRequest, scenario: Any, step: Any, status: str) -> None:
+    result = _result_of(request)
+    if result is not None:
+        for index, candidate in enumerate(scenario.steps):
+            if candidate is step and index < len(result.steps):
+                result.steps[index]["status"] = status
+
+
+def pytest_bdd_after_step(
+    request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any, step_func_args: Any
+) -> None:
+    """A step passed."""
+    _mark_step(request, scenario, step, "passed")
+
+
+def pytest_bdd_step_error(
+    request: pytest.FixtureRequest,
+    feature: Any,
+    scenario: Any,
+    step: Any,
+    step_func: Any,
+    step_func_args: Any,
+    exception: Exception,
+) -> None:
+    """A step failed (an assertion) or errored (anything else)."""
+    _mark_step(request, scenario, step, "failed" if isinstance(exception, AssertionError) else "error")
+
+
+def pytest_bdd_step_func_lookup_error(
+    request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, exception: Exception
+) -> None:
+    """No step definition matches the step's text."""
+    _mark_step(request, scenario, step, "undefined")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Publish the report set into the claimed folder, as one set (or keep why it could not be)."""
+    settings = session.config.stash.get(SETTINGS_KEY, None)
+    if settings is None:
+        return
+    from s1sr.report.results import finish
+
+    record = settings.record
+    record.requests_validated = settings.counts.requests_validated
+    record.responses_validated = settings.counts.responses_validated
+    record.invalid = settings.counts.invalid
+    record.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    finish(record)
+    if settings.report_claim is not None:
+        from s1sr.report.writer import render_reports
+
+        try:
+            settings.report_claim.publish(render_reports(record, settings.catalogue))
+        except S1srError as exc:  # a disk that filled during the run: the previous set stays whole
+            settings.report_error = exc.line()
