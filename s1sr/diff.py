@@ -114,7 +114,7 @@ def _run(scenarios: str, s1sp: str, dmcs: list[str], xsd: str | None, folder: Pa
     if xsd:
         args += ["--xsd", xsd]
     done = subprocess.run(args, capture_output=True, text=True, timeout=3600)
-    if done.returncode not in (0, 1) or not (folder / "results.json").is_file():
+    if done.returncode not in (0, 1, 3) or not (folder / "results.json").is_file():
         last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
         raise S1srError(f"the run of S1SR {scenarios} scenarios with the {s1sp} S1SP failed: {last}", "diff")
     results: dict[str, Any] = json.loads((folder / "results.json").read_text(encoding="utf-8"))

@@ -4,7 +4,6 @@ configuration refused before anything runs, adapters held to their contract, res
 from __future__ import annotations
 
 import json
-import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -197,7 +196,7 @@ def test_a_key_and_certificate_that_do_not_match_are_refused_before_the_run(
     _untouched(folder, before)
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "1e308", "0", "-5", "3600.5"])
+@pytest.mark.parametrize("value", ["nan", "inf", "1e308", "0", "-5", "600.001"])
 def test_a_timeout_that_is_not_a_sane_positive_number_is_refused(
     value: str, previous_report: tuple[Path, dict[str, bytes]]
 ) -> None:
@@ -208,8 +207,7 @@ def test_a_timeout_that_is_not_a_sane_positive_number_is_refused(
 
 
 def test_the_largest_timeout_is_accepted() -> None:
-    assert not math.isnan(3600.0)
-    done = s1sr("run", "--timeout", "3600", "--clause", "18.62", "--dmc", "secure-esme")
+    done = s1sr("run", "--timeout", "600", "--clause", "18.62", "--dmc", "secure-esme")
     assert done.returncode == 0, done.stdout + done.stderr
 
 

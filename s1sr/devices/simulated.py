@@ -31,6 +31,8 @@ from s1sr.errors import ConfigError
 LOAD_LIMIT_FIELD_MAX_W = 65535
 #: Join windows a Secure Communications Hub accepts, in whole minutes.
 JOIN_MINUTES_RANGE = (1, 60)
+#: Devices a simulated hub's join whitelist holds at once (a hub's memory is finite; this bounds the state).
+WHITELIST_CAPACITY = 16
 
 ESTATE = (
     ("HAN-A", "00-DB-12-34-56-78-90-A2", "00-DB-12-34-56-78-90-A0"),
@@ -211,7 +213,10 @@ class SimulatedCommsHub:
             lo, hi = JOIN_MINUTES_RANGE
             if not lo <= minutes <= hi:
                 return DeviceReply(False, reason=f"join window {minutes} min is outside {lo}..{hi} min")
-            self.whitelist[f["joining_device"]] = minutes
+            joining = f["joining_device"]
+            if joining not in self.whitelist and len(self.whitelist) >= WHITELIST_CAPACITY:
+                return DeviceReply(False, reason=f"the join whitelist is full ({WHITELIST_CAPACITY} devices)")
+            self.whitelist[joining] = minutes
             return DeviceReply(True, {"join_minutes": minutes})
         if command.name == "RemoveFromJoinWhitelist":
             self.whitelist.pop(f["joining_device"], None)

@@ -16,19 +16,26 @@ from lxml import etree
 from lxml.builder import ElementMaker
 
 from s1sr.duis.namespaces import NSMAP, SCHEMA_VERSION, SR, sr
+from s1sr.duis.safe_xml import shorten
 from s1sr.errors import InputError, UnsupportedRequest
 
-EUI64 = re.compile(r"^[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}$")
+EUI64 = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}")
 MAX_COUNTER = 2**64 - 1
+#: The whitespace XML Schema collapses (``xs:token``, numbers, booleans, dates), and no other:
+#: a no-break space around a number makes it invalid to the schema, so to the harness too.
+XML_SPACE = " \t\r\n"
 
 Fuel = Literal["electricity", "gas"]
 
 
-def normalise_eui(text: str, where: str = "EUI-64") -> str:
-    """Check an EUI-64 in DUIS form (``00-DB-12-34-56-78-90-A0``) and return it upper-cased."""
-    value = text.strip()
-    if not EUI64.match(value):
-        raise InputError(f"'{value}' is not an EUI-64 (eight hex pairs joined by '-')", where)
+def normalise_eui(text: str, where: str = "EUI-64", *, strip: bool = True) -> str:
+    """Check an EUI-64 in DUIS form (``00-DB-12-34-56-78-90-A0``) and return it upper-cased.
+
+    ``strip`` drops XML whitespace around it, as the schema's ``xs:token`` does.
+    """
+    value = text.strip(XML_SPACE) if strip else text
+    if not EUI64.fullmatch(value):
+        raise InputError(f"'{shorten(value)}' is not an EUI-64 (eight hex pairs joined by '-')", where)
     return value.upper()
 
 
@@ -41,21 +48,17 @@ class RequestId:
     counter: int
 
     @classmethod
-    def parse(cls, text: str) -> RequestId:
-        """Split ``originator:target:counter``, checking each part."""
-        parts = text.strip().split(":")
+    def parse(cls, text: str, where: str = "sr:Header/sr:RequestID") -> RequestId:
+        """Split ``originator:target:counter``, checking each part (an ``xs:token``: outer whitespace goes)."""
+        value = text.strip(XML_SPACE)
+        parts = value.split(":")
         if len(parts) != 3:
-            raise InputError(
-                f"RequestID '{text.strip()}' does not have the form originator:target:counter",
-                "sr:Header/sr:RequestID",
-            )
-        originator = normalise_eui(parts[0], "RequestID business originator")
-        target = normalise_eui(parts[1], "RequestID business target")
+            raise InputError(f"RequestID '{shorten(value)}' does not have the form originator:target:counter", where)
+        originator = normalise_eui(parts[0], f"{where}: RequestID business originator")
+        target = normalise_eui(parts[1], f"{where}: RequestID business target")
         if not re.fullmatch(r"[0-9]{1,20}", parts[2]) or int(parts[2]) > MAX_COUNTER:
-            raise InputError(
-                f"RequestID counter '{parts[2]}' is not an integer from 0 to {MAX_COUNTER}",
-                "sr:Header/sr:RequestID",
-            )
+            counter = shorten(parts[2])
+            raise InputError(f"RequestID counter '{counter}' is not an integer from 0 to {MAX_COUNTER}", where)
         return cls(originator, target, int(parts[2]))
 
     def __str__(self) -> str:
@@ -240,23 +243,57 @@ class ServiceRequest:
 # --- Parsing -----------------------------------------------------------------------------
 
 
-def _text(parent: etree._Element, path: str, where: str) -> str:
+def _string_value(node: etree._Element, path: str, where: str) -> str:
+    """All the text of a leaf, however comments or processing instructions split it, as the schema reads it.
+
+    :func:`~s1sr.duis.safe_xml.parse_xml` already drops both; this reader does not rely on it.
+    An element or an entity reference inside a value is refused: a DUIS value is text alone.
+    """
+    for child in node:
+        if isinstance(child.tag, str):
+            inner = shorten(etree.QName(child).localname)
+            raise InputError(f"{path} holds an element ({inner}) where DUIS has a value", where)
+        if child.tag is etree.Entity:
+            raise InputError(f"{path} holds an entity reference; DUIS values are plain text", where)
+    return "".join(text for text in node.itertext() if isinstance(text, str))
+
+
+def _text(parent: etree._Element, path: str, where: str, *, preserve: bool = False) -> str:
+    """The whole string value at ``path``, as the schema reads it.
+
+    Types that collapse whitespace (numbers, booleans, dates, ``xs:token``) lose leading and
+    trailing XML whitespace and no other; ``xs:string`` values (``preserve``) are read exactly
+    as written.
+    """
     node = parent.find(path, NSMAP)
-    if node is None or node.text is None or not node.text.strip():
+    if node is None:
         raise InputError(f"missing {path}", where, "the DUIS schema requires it")
-    return node.text.strip()
+    text = _string_value(node, path, where)
+    value = text if preserve else text.strip(XML_SPACE)
+    if not value:
+        raise InputError(f"{path} is empty", where, "the DUIS schema requires a value")
+    return value
 
 
-def _opt_text(parent: etree._Element, path: str) -> str | None:
-    node = parent.find(path, NSMAP)
-    return node.text.strip() if node is not None and node.text is not None else None
+def _opt_text(parent: etree._Element, path: str, where: str, *, preserve: bool = False) -> str | None:
+    """Like :func:`_text` for an optional element: None when absent, refused when present but empty."""
+    if parent.find(path, NSMAP) is None:
+        return None
+    return _text(parent, path, where, preserve=preserve)
+
+
+_INTEGER = re.compile(r"([+-]?)0*([0-9]+)")
 
 
 def _int(parent: etree._Element, path: str, where: str, lo: int, hi: int) -> int:
     raw = _text(parent, path, where)
-    if not re.fullmatch(r"[+-]?[0-9]{1,30}", raw):
-        raise InputError(f"{path} '{raw[:40]}' is not an integer", where)
-    value = int(raw)
+    match = _INTEGER.fullmatch(raw)
+    if match is None:
+        raise InputError(f"{path} '{shorten(raw)}' is not an integer", where)
+    sign, digits = match.groups()
+    if len(digits) > 20:  # beyond every DUIS range, and int() refuses over 4,300 digits
+        raise InputError(f"{path} {sign}{shorten(digits)} is outside its DUIS range {lo}..{hi}", where)
+    value = int(sign + digits)
     if not lo <= value <= hi:
         raise InputError(f"{path} {value} is outside its DUIS range {lo}..{hi}", where)
     return value
@@ -265,18 +302,36 @@ def _int(parent: etree._Element, path: str, where: str, lo: int, hi: int) -> int
 def _bool(parent: etree._Element, path: str, where: str) -> bool:
     raw = _text(parent, path, where)
     if raw not in ("true", "false", "1", "0"):
-        raise InputError(f"{path} '{raw}' is not a boolean", where)
+        raise InputError(f"{path} '{shorten(raw)}' is not a boolean", where)
     return raw in ("true", "1")
 
 
-def _datetime(parent: etree._Element) -> datetime | None:
-    raw = _opt_text(parent, "sr:ExecutionDateTime")
+def _choice(parent: etree._Element, path: str, where: str, allowed: tuple[str, ...]) -> str:
+    """An ``xs:string`` enumeration: exactly one of ``allowed``, whitespace included (the schema preserves it)."""
+    raw = _text(parent, path, where, preserve=True)
+    if raw not in allowed:
+        raise InputError(f"{path.removeprefix('sr:')} '{shorten(raw)}' is not {' or '.join(allowed)}", where)
+    return raw
+
+
+# xs:dateTime as far as Python's datetime holds it: hours 00-23, years 0001-9999, microseconds.
+_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
+def _datetime(parent: etree._Element, where: str) -> datetime | None:
+    raw = _opt_text(parent, "sr:ExecutionDateTime", where)
     if raw is None:
         return None
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"ExecutionDateTime '{raw}' is not a date-time", "sr:Body") from None
+    if _DATETIME.fullmatch(raw):
+        try:
+            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:  # a month 13, a 30 February: the form is right, the date is not
+            pass
+    raise InputError(
+        f"ExecutionDateTime '{shorten(raw)}' is not a date-time (YYYY-MM-DDThh:mm:ss[.ffffff][Z|+hh:mm])", where
+    )
 
 
 INT32 = (-(2**31), 2**31 - 1)
@@ -295,7 +350,7 @@ def _body(srv: str, element: etree._Element, where: str) -> RequestBody:
             return UpdateMeterBalance(mode, None)  # type: ignore[arg-type]
         return UpdateMeterBalance(mode, _int(mode_el, "sr:AdjustMeterBalance", where, *INT32))  # type: ignore[arg-type]
     if srv == "1.6":
-        when = _datetime(element)
+        when = _datetime(element, where)
         prepay = element.find("sr:Prepayment", NSMAP)
         if prepay is None:
             if element.find("sr:Credit", NSMAP) is None:
@@ -324,7 +379,7 @@ def _body(srv: str, element: etree._Element, where: str) -> RequestBody:
             max_meter_balance=_int(cfg, "sr:MaxMeterBalance", where, *money),
             max_credit_threshold=_int(cfg, "sr:MaxCreditThreshold", where, *money),
             calendar=cfg.find(f"sr:{calendar_name}", NSMAP),
-            execution_datetime=_datetime(element),
+            execution_datetime=_datetime(element, where),
         )
     if srv == "2.5":
         return ActivateEmergencyCredit()
@@ -335,35 +390,31 @@ def _body(srv: str, element: etree._Element, where: str) -> RequestBody:
     if srv == "4.18":
         return ReadMeterBalance()
     if srv == "6.4.1":
-        state = _text(element, "sr:LoadLimitSupplyState", where)
-        if state not in ("Disable", "Unchanged"):
-            raise InputError(f"LoadLimitSupplyState '{state}' is not Disable or Unchanged", where)
+        state = _choice(element, "sr:LoadLimitSupplyState", where, ("Disable", "Unchanged"))
         return UpdateLoadLimitSettings(
             _int(element, "sr:LoadLimitPeriod", where, *UINT32),
             _int(element, "sr:LoadLimitPowerThreshold", where, *UINT32),
             _int(element, "sr:LoadLimitRestorationPeriod", where, *UINT32),
             state,  # type: ignore[arg-type]
-            _datetime(element),
+            _datetime(element, where),
         )
     if srv == "8.11":
-        request_type = _text(element, "sr:RequestType", where)
-        if request_type not in ("Add", "Remove"):
-            raise InputError(f"RequestType '{request_type}' is not Add or Remove", where)
+        request_type = _choice(element, "sr:RequestType", where, ("Add", "Remove"))
         device_id = normalise_eui(_text(element, "sr:DeviceID", where), f"{where}/DeviceID")
         add = element.find("sr:AddDeviceToCHFWhitelist", NSMAP)
         if request_type == "Add" and add is None:
             raise InputError("RequestType Add needs AddDeviceToCHFWhitelist", where)
         if add is None:
-            return UpdateHANDeviceLog(device_id, "Remove", execution_datetime=_datetime(element))
+            return UpdateHANDeviceLog(device_id, "Remove", execution_datetime=_datetime(element, where))
         return UpdateHANDeviceLog(
             device_id,
             request_type,  # type: ignore[arg-type]
             join_time_period=_int(add, "sr:JoinTimePeriod", where, 1, 3600),
             install_code=_text(add, "sr:InstallCode", where),
-            import_mpxn=_opt_text(add, "sr:ImportMPxN"),
-            secondary_import_mpan=_opt_text(add, "sr:SecondaryImportMPAN"),
-            export_mpan=_opt_text(add, "sr:ExportMPAN"),
-            execution_datetime=_datetime(element),
+            import_mpxn=_opt_text(add, "sr:ImportMPxN", where, preserve=True),
+            secondary_import_mpan=_opt_text(add, "sr:SecondaryImportMPAN", where, preserve=True),
+            export_mpan=_opt_text(add, "sr:ExportMPAN", where, preserve=True),
+            execution_datetime=_datetime(element, where),
         )
     if srv == "11.1":
         image = _text(element, "sr:FirmwareImage", where)
@@ -372,17 +423,18 @@ def _body(srv: str, element: etree._Element, where: str) -> RequestBody:
                 f"FirmwareImage has {len(image):,} base64 characters, over the DUIS maximum of 10,240,000",
                 where,
             )
-        ids = _text(element, "sr:DeviceIDList", where)
+        ids = _text(element, "sr:DeviceIDList", where, preserve=True)
         return UpdateFirmware(
             image,
-            _text(element, "sr:FirmwareVersion", where),
-            tuple(normalise_eui(part, f"{where}/DeviceIDList") for part in ids.split(",")),
+            _text(element, "sr:FirmwareVersion", where, preserve=True),
+            # xs:string with a pattern: no whitespace anywhere, so none is stripped from a part.
+            tuple(normalise_eui(part, f"{where}/DeviceIDList", strip=False) for part in ids.split(",")),
         )
     if srv == "11.3":
         digest = _text(element, "sr:FirmwareHash", where)
         if not re.fullmatch(r"[0-9A-Fa-f]{64}", digest):
             raise InputError("FirmwareHash is not 32 bytes of hex", where)
-        return ActivateFirmware(digest.upper(), _datetime(element))
+        return ActivateFirmware(digest.upper(), _datetime(element, where))
     raise UnsupportedRequest(f"SRV {srv} is not handled", where)
 
 
@@ -402,15 +454,17 @@ def parse_request(root: etree._Element, where: str = "<request>") -> ServiceRequ
     header = root.find("sr:Header", NSMAP)
     if header is None:
         raise InputError("missing sr:Header", where)
-    request_id = RequestId.parse(_text(header, "sr:RequestID", f"{where}: sr:Header"))
-    srv = _text(header, "sr:ServiceReferenceVariant", f"{where}: sr:Header")
-    service_reference = _text(header, "sr:ServiceReference", f"{where}: sr:Header")
-    variant_raw = _text(header, "sr:CommandVariant", f"{where}: sr:Header")
-    if not re.fullmatch(r"[0-9]", variant_raw) or not 1 <= int(variant_raw) <= 8:
-        raise InputError(f"CommandVariant '{variant_raw}' is not 1..8", f"{where}: sr:Header")
+    in_header = f"{where}: sr:Header"
+    request_id = RequestId.parse(_text(header, "sr:RequestID", in_header), f"{where}: sr:Header/sr:RequestID")
+    # xs:string enumerations: read as written, so ' 1.5' is no more 1.5 here than to the schema.
+    srv = _text(header, "sr:ServiceReferenceVariant", in_header, preserve=True)
+    service_reference = _text(header, "sr:ServiceReference", in_header, preserve=True)
+    variant = _int(header, "sr:CommandVariant", in_header, 1, 9)  # the DUIS range; '01' is 1
+    if variant > 8:
+        raise InputError(f"CommandVariant '{variant}' is not 1..8", in_header)
     if srv not in SRV_BODIES:
         raise UnsupportedRequest(
-            f"Service Reference Variant {srv} is not one the reference S1SP handles ({', '.join(SRV_BODIES)})",
+            f"Service Reference Variant {shorten(srv)} is not one the reference S1SP handles ({', '.join(SRV_BODIES)})",
             where,
         )
     body_parent = root.find("sr:Body", NSMAP)
@@ -419,7 +473,7 @@ def parse_request(root: etree._Element, where: str = "<request>") -> ServiceRequ
     if element is None:
         raise InputError(f"SRV {srv} needs sr:Body/sr:{expected}", where)
     body = _body(srv, element, f"{where}: sr:Body/sr:{expected}")
-    return ServiceRequest(request_id, srv, body, int(variant_raw), service_reference)
+    return ServiceRequest(request_id, srv, body, variant, service_reference)
 
 
 # --- Building ---------------------------------------------------------------------------

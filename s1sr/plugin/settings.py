@@ -100,8 +100,7 @@ def build_settings(
         credentials = load_credentials(Path(signing_key), Path(signing_cert))
     else:
         credentials = generated_credentials()
-    options = parse_options(adapter_options)
-    adapter_class(adapter)
+    options = with_run_timeout(adapter, parse_options(adapter_options), timeout_s)
     s1sp_class(s1sp)
     record.adapter, record.s1sp = adapter, s1sp
     s1sp_catalogue = load_catalogue(s1sp_version) if s1sp_version else None
@@ -124,8 +123,9 @@ def build_settings(
     )
 
 
-#: The longest a device command may be given (an hour: a lab device that takes longer is broken, not slow).
-MAX_TIMEOUT_S = 3600.0
+#: The longest a device command may be given (ten minutes: a lab device that takes longer is broken, not
+#: slow; the remote wire protocol's own bound on ``timeout_s`` is the same).
+MAX_TIMEOUT_S = 600.0
 
 
 def check_timeout(timeout_s: float) -> None:
@@ -136,6 +136,18 @@ def check_timeout(timeout_s: float) -> None:
             "--timeout",
             "for example --timeout 30",
         )
+
+
+def with_run_timeout(adapter: str, options: dict[str, str], timeout_s: float) -> dict[str, str]:
+    """The adapter's options, with the run's ``--timeout`` under the option the adapter names for it.
+
+    An adapter that talks to a rig (the remote one) bounds its own calls (reset, snapshot,
+    devices) by it; the user's explicit option wins.
+    """
+    key = getattr(adapter_class(adapter), "run_timeout_option", None)
+    if isinstance(key, str) and key not in options:
+        return {**options, key: repr(timeout_s)}
+    return options
 
 
 def claim_reports(settings: RunSettings, folder: Path | None, option: str = "--report-dir") -> None:

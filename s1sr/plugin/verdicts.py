@@ -130,7 +130,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     record.invalid = settings.counts.invalid
     record.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     finish(record)
-    if settings.report_claim is not None:
+    # A run that recorded nothing (killed before collection ended, nothing selected) keeps the previous set.
+    if settings.report_claim is not None and record.scenarios:
         from s1sr.report.writer import render_reports
 
         try:

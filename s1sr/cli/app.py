@@ -1,0 +1,66 @@
+"""The ``s1sr`` command group: its consoles, its one-line errors, and the options several commands share."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from s1sr import __version__
+from s1sr.errors import InputError, S1srError
+
+
+def _console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 132  # logs and CI: wide enough for the clause table
+    return console
+
+
+out = _console()
+
+
+err = _console(stderr=True)
+
+
+class S1srGroup(click.Group):
+    """Turns every :class:`S1srError` into one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; report user errors in one line."""
+        try:
+            return super().invoke(ctx)
+        except S1srError as exc:
+            err.print(f"s1sr: error: {exc.line()}", markup=False)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err.print("s1sr: interrupted", markup=False)
+            sys.exit(130)
+
+
+FEATURES_OPTION = click.option(
+    "--features", "feature_dirs", multiple=True, type=click.Path(path_type=Path), help="Feature folder (repeatable)."
+)
+
+
+@click.group(cls=S1srGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="s1sr")
+def main() -> None:
+    """Conformance harness for the SMETS1 Supporting Requirements (S1SR), Secure cohort."""
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write an output file atomically into an existing folder; one-line error otherwise."""
+    from s1sr.report.files import write_atomically
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError("folder does not exist", str(folder), "create it or choose another --out")
+    try:
+        write_atomically(path, data)
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror})", str(path)) from None

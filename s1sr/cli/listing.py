@@ -1,0 +1,122 @@
+"""``s1sr clauses``, ``versions``, ``dmcs``, ``adapters``: what the catalogue and the installation hold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from s1sr.catalogue import DEFAULT_VERSION, Catalogue, load_catalogue, versions
+from s1sr.cli.app import FEATURES_OPTION, main, out
+
+
+@main.command()
+@click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@FEATURES_OPTION
+@click.option("--matrix", is_flag=True, help="Print the clause x device-model map (Annex A, DMVES).")
+def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], matrix: bool) -> None:
+    """List the clauses of an S1SR version, their provenance and how many scenarios exercise each."""
+    from rich.table import Table
+
+    from s1sr.bundle import features_dir
+    from s1sr.features_index import scenario_counts
+
+    catalogue = load_catalogue(s1sr_version)
+    if matrix:
+        print_matrix(catalogue, as_json)
+        return
+    counts = scenario_counts(list(feature_dirs) or [features_dir()])
+    rows: list[dict[str, Any]] = [
+        {
+            "id": c.id,
+            "title": c.title,
+            "srvs": list(c.srvs),
+            "provenance": c.provenance,
+            "detail_provenance": c.detail_provenance,
+            "device_models": list(c.device_models),
+            "scenarios": counts.get(c.id, 0),
+            "reading": c.reading,
+        }
+        for c in catalogue.clauses
+    ]
+    if as_json:
+        out.print(json.dumps(rows, indent=2), markup=False)
+        return
+    table = Table(title=f"S1SR {catalogue.version} ({catalogue.status}): Secure clauses")
+    for column in ("clause", "title", "SRVs", "provenance", "detail", "scenarios"):
+        table.add_column(column, justify="right" if column == "scenarios" else "left")
+    for r in rows:
+        table.add_row(
+            r["id"],
+            r["title"],
+            ", ".join(r["srvs"]) or "-",
+            r["provenance"],
+            r["detail_provenance"],
+            str(r["scenarios"]),
+        )
+    out.print(table)
+    if catalogue.annex_c:
+        annex = Table(title="Annex C defaults")
+        for column in ("SRV", "command", "field", "value", "unit", "provenance"):
+            annex.add_column(column)
+        for d in catalogue.annex_c:
+            annex.add_row(d.srv, d.command, d.field, json.dumps(d.value), d.unit or "-", d.provenance)
+        out.print(annex)
+
+
+def print_matrix(catalogue: Catalogue, as_json: bool) -> None:
+    """The clause x device-model applicability map of one version."""
+    from rich.table import Table
+
+    from s1sr.catalogue import device_models
+
+    models = [m for m in device_models().values() if m.device_type != "CHF"]
+    rows = {c.id: {m.id: c.applies_to(m.id) for m in models} for c in catalogue.clauses}
+    if as_json:
+        out.print(json.dumps({"s1sr_version": catalogue.version, "matrix": rows}, indent=2), markup=False)
+        return
+    table = Table(title=f"S1SR {catalogue.version}: clauses by device model (Annex A); x applies, - not applicable")
+    table.add_column("clause")
+    for m in models:
+        table.add_column(f"{m.id}\n{m.device_type}", justify="center")
+    for clause_id, row in rows.items():
+        table.add_row(clause_id, *("x" if row[m.id] else "-" for m in models))
+    out.print(table)
+
+
+@main.command(name="versions")
+def list_versions() -> None:
+    """List the S1SR versions that have a catalogue."""
+    for version in versions():
+        catalogue = load_catalogue(version)
+        out.print(f"{version}  {catalogue.status}  ({len(catalogue.clauses)} clauses)", markup=False)
+
+
+@main.command()
+def dmcs() -> None:
+    """List the Device Model Combinations."""
+    from s1sr.catalogue import dmcs as all_dmcs
+
+    for dmc in all_dmcs().values():
+        default = " (default)" if dmc.default else ""
+        out.print(f"{dmc.id}{default}: {dmc.meter.model} behind {dmc.comms_hub.model}", markup=False)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def adapters(as_json: bool) -> None:
+    """List the device adapters that can be named with --adapter."""
+    from dataclasses import asdict
+
+    from s1sr.devices.registry import available_adapters
+
+    found = available_adapters()
+    if as_json:
+        out.print(json.dumps([asdict(a) for a in found], indent=2), markup=False)
+        return
+    for a in found:
+        models = ", ".join(a.device_models) or "any device model"
+        out.print(f"{a.name:<12} {models:<40} {a.source}  {a.description}", markup=False)

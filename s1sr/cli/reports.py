@@ -1,0 +1,91 @@
+"""``s1sr diff`` and ``s1sr consultation``: what changes between versions, and the pack for an analyst."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from s1sr.catalogue import DEFAULT_VERSION, load_catalogue
+from s1sr.cli.app import main, out
+from s1sr.errors import InputError
+
+
+@main.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--dmc", "dmcs", multiple=True, help="Device Model Combination (repeatable; default: the default DMCs).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Write diff.json, diff.md, runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--xsd", default=None, help="DUIS schema for the runs (else S1SR_DUIS_XSD, else pyproject).")
+def diff(a: str, b: str, dmcs: tuple[str, ...], report_dir: Path | None, as_json: bool, xsd: str | None) -> None:
+    """Compare two S1SR versions: clauses added or changed, Annex C, and behaviours that differ."""
+    from rich.table import Table
+
+    from s1sr.catalogue import default_dmcs, find_dmc
+    from s1sr.diff import version_diff, what_differs, write_diff
+
+    load_catalogue(a), load_catalogue(b)
+    for name in dmcs:
+        find_dmc(name)
+    work = report_dir / "runs" if report_dir is not None else None
+    result = version_diff(a, b, list(dmcs) or default_dmcs(), xsd, work)
+    if report_dir is not None:
+        write_diff(result, report_dir)
+    if as_json:
+        out.print(json.dumps(result.as_dict(), indent=2), markup=False)
+        return
+    table = Table(title=f"S1SR {a} -> {b} on {', '.join(result.dmc)}")
+    for column in ("clause", "title", "status", "what differs"):
+        table.add_column(column)
+    for c in result.clauses:
+        table.add_row(c.id, c.title, c.status, what_differs(result, c))
+    out.print(table)
+    for d in result.annex_c_added:
+        out.print(f"Annex C added: SRV {d['srv']} {d['command']}.{d['field']} = {json.dumps(d['value'])}", markup=False)
+    for d in result.annex_c_removed:
+        out.print(f"Annex C removed: SRV {d['srv']} {d['command']}.{d['field']}", markup=False)
+    for d in result.annex_c_changed:
+        out.print(f"Annex C changed: SRV {d['b']['srv']} {d['b']['command']}.{d['b']['field']}", markup=False)
+
+
+@main.command()
+@click.option("--report-dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Report folder.")
+@click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
+@click.option("--xsd", default=None, help="DUIS schema for the run, when one is needed.")
+def consultation(report_dir: Path, s1sr_version: str, xsd: str | None) -> None:
+    """Write consultation.docx and consultation.md: per question, the clauses, readings and last verdicts.
+
+    Uses REPORT_DIR/results.json when it holds a run of the same S1SR version; otherwise runs the suite first.
+    """
+    import subprocess
+
+    from s1sr.report.consultation import build_pack, pack_docx, pack_markdown
+    from s1sr.report.files import write_atomically
+
+    catalogue = load_catalogue(s1sr_version)
+    results_file = report_dir / "results.json"
+    results: dict[str, Any] = {}
+    if results_file.is_file():
+        try:
+            results = json.loads(results_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read results.json ({exc})", str(results_file), "run s1sr run again") from None
+    if results.get("s1sr_version") != s1sr_version:
+        out.print(f"no S1SR {s1sr_version} run in {report_dir}: running the suite first", markup=False)
+        args = [sys.executable, "-m", "s1sr", "run", "--s1sr-version", s1sr_version, "--report-dir", str(report_dir)]
+        if xsd:
+            args += ["--xsd", xsd]
+        done = subprocess.run(args, capture_output=True, text=True)
+        if done.returncode not in (0, 1, 3):
+            raise InputError("the run for the pack failed", "consultation", done.stderr.strip()[-200:])
+        results = json.loads(results_file.read_text(encoding="utf-8"))
+    pack = build_pack(catalogue, results)
+    write_atomically(report_dir / "consultation.md", pack_markdown(pack).encode("utf-8"))
+    write_atomically(report_dir / "consultation.docx", pack_docx(pack))
+    out.print(
+        f"consultation pack: {report_dir / 'consultation.docx'} and {report_dir / 'consultation.md'}", markup=False
+    )

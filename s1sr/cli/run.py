@@ -1,0 +1,76 @@
+"""``s1sr run``: the clause suite, with its options."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from s1sr.catalogue import DEFAULT_VERSION
+from s1sr.cli.app import FEATURES_OPTION, err, main, out
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True, help="S1SR version to test against.")
+@click.option("--dmc", "dmcs", multiple=True, help="Device Model Combination (repeatable; default: the default DMCs).")
+@click.option("--clause", "clauses", multiple=True, help="Run only scenarios of this clause (repeatable).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Write results.json here.")
+@FEATURES_OPTION
+@click.option("--xsd", default=None, help="DUIS schema (else S1SR_DUIS_XSD, else [tool.s1sr] duis_xsd).")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds allowed per device command.")
+@click.option("--adapter", default="simulated", show_default=True, help="Device adapter: name or module:attr.")
+@click.option("--adapter-option", "adapter_options", multiple=True, help="KEY=VALUE for the adapter (repeatable).")
+@click.option("--device-url", default=None, help="Endpoint of the remote adapter (same as --adapter-option url=...).")
+@click.option("--s1sp", default="reference", show_default=True, help="S1SP under test: name or module:attr.")
+@click.option(
+    "--s1sp-version", default=None, help="S1SR version whose rules the S1SP applies (default: --s1sr-version)."
+)
+@click.option(
+    "--signing-key", type=click.Path(path_type=Path), help="PEM P-256 key to sign responses (default: generated)."
+)
+@click.option("--signing-cert", type=click.Path(path_type=Path), help="PEM certificate of --signing-key.")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def run(
+    s1sr_version: str,
+    dmcs: tuple[str, ...],
+    clauses: tuple[str, ...],
+    report_dir: Path | None,
+    feature_dirs: tuple[Path, ...],
+    xsd: str | None,
+    timeout: float,
+    adapter: str,
+    adapter_options: tuple[str, ...],
+    device_url: str | None,
+    s1sp: str,
+    s1sp_version: str | None,
+    signing_key: Path | None,
+    signing_cert: Path | None,
+    pytest_args: tuple[str, ...],
+) -> None:
+    """Run the clause scenarios against the reference S1SP and the simulated devices.
+
+    Extra arguments go to pytest (for example ``-k 'JoinTimePeriod'``).
+    Exit code 0 CONFORMANT: every selected applicable scenario passed; 1 NOT CONFORMANT: one failed;
+    3 INCONCLUSIVE: no failure, but errors, scenarios not run, or nothing applicable; 2: bad usage
+    or configuration (nothing run); 130: interrupted.
+    """
+    from s1sr.runner import RunOptions, run_suite
+
+    options = RunOptions(
+        version=s1sr_version,
+        dmcs=list(dmcs),
+        clauses=list(clauses),
+        report_dir=report_dir,
+        feature_dirs=list(feature_dirs),
+        xsd=xsd,
+        timeout_s=timeout,
+        pytest_args=list(pytest_args),
+        signing_key=signing_key,
+        signing_cert=signing_cert,
+        adapter=adapter,
+        adapter_options=list(adapter_options) + ([f"url={device_url}"] if device_url else []),
+        s1sp=s1sp,
+        s1sp_version=s1sp_version,
+    )
+    sys.exit(run_suite(options, out, err))
