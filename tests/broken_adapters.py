@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from s1sr.catalogue import DMC
-from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, DeviceAdapter, DeviceInfo
-from s1sr.devices.commands import DeviceCommand, DeviceReply
-from s1sr.devices.simulated import SimulatedAdapter
-
-
-class _Wrapped(DeviceAdapter):
-    def __init__(self, dmc: DMC) -> None:
-        self.inner = SimulatedAdapter(dmc)
-
-    @classmethod
-    def create(cls, dmc: DMC, options: Mapping[str, str]) -> DeviceAdapter:
-        return cls(dmc)
-
-    def reset(self) -> None:
-        self.inner.reset()
-
-    def execute(self, command: DeviceCommand, timeout_s: float = DEFAULT_TIMEOUT_S) -> DeviceReply:
-        return self.inner.execute(command, timeout_s)
-
-    def snapshot(self) -> dict[str, Any]:
-        return self.inner.snapshot()
-
-    def devices(self) -> list[DeviceInfo]:
-        return self.inner.devices()
+from s1sr.devices.adapter import DEFAULT_TIMEOUT_S
+from s1sr.devices.commands import DeviceCommand
+from tests.faulty_devices import _Wrapped
 
 
 class EmptySnapshot(_Wrapped):

@@ -9,6 +9,7 @@ entries (``ResponseCode``, ``Position``, ``Error``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from lxml.builder import ElementMaker
 
 from s1sr.duis.namespaces import NSMAP, RA, SCHEMA_VERSION, SR, ra, sr
 from s1sr.duis.request import RequestId
+from s1sr.duis.safe_xml import shorten
 from s1sr.duis.signing import Credentials, SignatureCheck, sign_element, verify_element
 from s1sr.errors import InputError
 
@@ -127,6 +129,7 @@ def build_response(response: SMETS1Response, credentials: Credentials) -> bytes:
         S.SMETS1Response(_rehome(header, "Header"), S.Body(_payload(response))),
         schemaVersion=SCHEMA_VERSION,
     )
+    slot = S.SMETS1SignedResponse()
     root = S.Response(
         S.Header(
             S.RequestID(str(rid)),
@@ -138,15 +141,18 @@ def build_response(response: SMETS1Response, credentials: Credentials) -> bytes:
             S.SMETS1ResponseMessage(
                 S.ServiceReference(response.service_reference),
                 S.ServiceReferenceVariant(response.srv),
-                inner,
+                slot,
             )
         ),
         schemaVersion=SCHEMA_VERSION,
     )
-    # Indent first, then sign: re-indenting after signing would change the signed content.
+    # Only the envelope is indented. DUIS validators (DCC's signing tool among them) drop whitespace between
+    # elements before checking a digest, so the signed SMETS1 Response is written without any, as DCC's tool
+    # writes what it signs: a signature over indentation verifies in signxml but not there.
     etree.indent(root, space="  ")
     signed = sign_element(inner, credentials)
-    inner.getparent().replace(inner, signed)
+    signed.tail = slot.tail
+    slot.getparent().replace(slot, signed)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -196,7 +202,11 @@ def parse_response(root: etree._Element, cert_pem: bytes | None, where: str = "<
         success = payload.get("MessageSuccess", "true") == "true"
         values = _flatten(payload)
     outcomes = [
-        Outcome(int(e.get("ResponseCode", "0")), int(e.get("Position", "1")), e.findtext("ra:Error", "", NSMAP))
+        Outcome(
+            _integer(e.get("ResponseCode", "0"), "SMETS1Response/@ResponseCode", where),
+            _integer(e.get("Position", "1"), "SMETS1Response/@Position", where),
+            e.findtext("ra:Error", "", NSMAP),
+        )
         for e in message.findall("ra:DebugInfo/ra:SMETS1Debug/ra:SMETS1Response", NSMAP)
     ]
     if data is None:
@@ -212,10 +222,10 @@ def parse_response(root: etree._Element, cert_pem: bytes | None, where: str = "<
     )
     check = verify_element(signed, cert_pem) if cert_pem is not None else SignatureCheck(False, "not checked")
     signed_header = SignedHeader(
-        originator=header.findtext("ra:BusinessOriginatorID", "", NSMAP).strip(),
-        target=header.findtext("ra:BusinessTargetID", "", NSMAP).strip(),
-        counter=header.findtext("ra:OriginatorCounter", "", NSMAP).strip(),
-        srv=srv.strip(),
+        originator=header.findtext("ra:BusinessOriginatorID", "", NSMAP).strip(XML_SPACE),
+        target=header.findtext("ra:BusinessTargetID", "", NSMAP).strip(XML_SPACE),
+        counter=header.findtext("ra:OriginatorCounter", "", NSMAP).strip(XML_SPACE),
+        srv=srv.strip(XML_SPACE),
     )
     return ParsedResponse(response, check, signed_header)
 
@@ -232,8 +242,21 @@ def _flatten(element: etree._Element, prefix: str = "") -> dict[str, Value]:
     return found
 
 
+#: The characters XML Schema's whiteSpace="collapse" removes (a no-break space is not one of them).
+XML_SPACE = " \t\r\n"
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
+
+
+def _integer(text: str, what: str, where: str) -> int:
+    """An xs:integer attribute as the schema reads it (ASCII digits, XML whitespace only), bounded."""
+    value = text.strip(XML_SPACE)
+    if not _INTEGER.fullmatch(value):
+        raise InputError(f"{what} {shorten(value)!r} is not an integer", where)
+    return int(value)
+
+
 def _value(text: str) -> Value:
-    stripped = text.strip()
+    stripped = text.strip(XML_SPACE)
     if stripped in ("true", "false"):
         return stripped == "true"
     try:
