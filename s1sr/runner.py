@@ -1,7 +1,13 @@
-"""``s1sr run``: the clause suite through pytest-bdd, with a live view and a closing table by clause."""
+"""``s1sr run``: the clause suite through pytest-bdd, with a live view and a closing table by clause.
+
+The run happens in this process through ``pytest.main``; with ``workers`` it is handed to pytest-xdist
+worker processes, and with ``shard`` only part K of N runs. Either way the record comes from the
+run's journal (:mod:`s1sr.report.journal`).
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,10 +56,20 @@ class RunOptions:
     adapter_options: list[str] = field(default_factory=list)
     s1sp: str = "reference"
     s1sp_version: str | None = None
+    #: pytest-xdist worker processes (0: none, the scenarios run in this process).
+    workers: int = 0
+    #: ``K/N``: run only part K of N of the selected scenarios (merge the parts' journals with ``s1sr report``).
+    shard: str | None = None
+    #: Where the run's journal goes (default: beside the report folder; none without one, unless on workers).
+    journal: Path | None = None
+
+
+#: Most worker processes a run may ask for.
+MAX_WORKERS = 64
 
 
 class LiveView:
-    """A pytest plugin object: rich progress while scenarios run, and the record at the end."""
+    """A pytest plugin object: rich progress while scenarios run, and the collection failures."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -67,7 +83,6 @@ class LiveView:
             transient=True,
         )
         self.task: Any = None
-        self.record: RunRecord | None = None
         self.collect_errors: list[str] = []
         self.tally = dict.fromkeys(VERDICTS, 0)
 
@@ -75,12 +90,26 @@ class LiveView:
         """Keep collection failures (a feature file that does not parse, a missing step module)."""
         if report.failed:
             text = str(report.longrepr).strip().splitlines()
-            self.collect_errors.append(text[-1] if text else f"cannot collect {report.nodeid}")
+            line = text[-1] if text else f"cannot collect {report.nodeid}"
+            if text and text[0].startswith("Different tests were collected between"):  # pytest-xdist runs nothing
+                line = "the workers collected different scenarios (did a feature file change during the run?)"
+            if line not in self.collect_errors:  # every worker collects, and reports the same failure
+                self.collect_errors.append(line)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Start the progress bar once the scenario count is known."""
+        self.start(len(session.items))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """With workers: start the progress bar when the first worker has collected."""
+        if self.task is None:
+            self.start(len(ids))
+
+    def start(self, total: int) -> None:
+        """Show the progress bar for ``total`` scenarios."""
         self.progress.start()
-        self.task = self.progress.add_task("run", total=len(session.items), tally="")
+        self.task = self.progress.add_task("run", total=total, tally="")
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         """Advance after each scenario (its verdict is final after teardown)."""
@@ -88,15 +117,9 @@ class LiveView:
             self.progress.advance(self.task)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Stop the live view; keep the run record."""
-        from s1sr.plugin import settings_of
-
+        """Stop the live view."""
         if self.task is not None:
             self.progress.stop()
-        try:
-            self.record = settings_of(session.config).record
-        except KeyError:
-            self.record = None
 
 
 def check_options(options: RunOptions) -> RunSettings:
@@ -114,7 +137,14 @@ def check_options(options: RunOptions) -> RunSettings:
         adapter_options=options.adapter_options,
         s1sp=options.s1sp,
         s1sp_version=options.s1sp_version,
+        shard=options.shard,
     )
+    if not 0 <= options.workers <= MAX_WORKERS:
+        raise ConfigError(
+            f"'{options.workers}' is not a number of workers: give 1 to {MAX_WORKERS}, or 0 for none",
+            "--workers",
+            "for example --workers 2 on two cores",
+        )
     for folder in settings.feature_dirs:
         if not any(folder.rglob("*.feature")):
             raise InputError("no .feature files in this folder", str(folder))
@@ -130,7 +160,7 @@ def check_options(options: RunOptions) -> RunSettings:
             raise ConfigError(
                 str(exc), f"--adapter {options.adapter}", "check that the devices are reachable"
             ) from None
-    claim_reports(settings, options.report_dir)  # last: nothing above can fail while the folder is held
+    claim_reports(settings, options.report_dir, journal=options.journal)  # last: nothing above fails holding it
     return settings
 
 
@@ -168,6 +198,12 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
         args += ["--s1sr-adapter-option", pair]
     if options.signing_key is not None and options.signing_cert is not None:
         args += ["--s1sr-signing-key", str(options.signing_key), "--s1sr-signing-cert", str(options.signing_cert)]
+    if options.shard:
+        args += ["--s1sr-shard", options.shard]
+    if options.workers:
+        if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+            args += ["-p", "xdist.plugin"]  # otherwise found by its entry point (naming it too would register it twice)
+        args += ["-n", str(options.workers)]
     return args + options.pytest_args
 
 
@@ -189,23 +225,32 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
         signal.signal(signal.SIGTERM, previous)
         if settings.report_claim is not None:
             settings.report_claim.release()
+        if settings.journal is not None and settings.journal.temporary:
+            settings.journal.path.unlink(missing_ok=True)
     if view.collect_errors:
         for line in view.collect_errors:
             err.print(f"s1sr: error: {line}", markup=False)
         return 2
     if code == pytest.ExitCode.USAGE_ERROR:
         return 2
-    record = view.record
-    if record is None or not record.scenarios:
+    record = settings.record
+    if settings.report_error and not record.scenarios:  # the record could not be rebuilt from the journal
+        err.print(f"s1sr: error: the reports were not written: {settings.report_error}", markup=False)
+        return 2
+    if not record.scenarios:
         err.print("s1sr: error: no scenario was selected; check --clause, --features and -k", markup=False)
         return 2
     render_summary(record, catalogue, out)
+    for line in settings.warnings:
+        err.print(f"s1sr: warning: {line}", markup=False)
     if settings.report_error:
         err.print(f"s1sr: error: the reports were not written: {settings.report_error}", markup=False)
         return 2
     if options.report_dir is not None:
         report = options.report_dir / "index.html"
         out.print(f"report: {report} (and results.json, junit.xml, cucumber.json)", markup=False)
+    if settings.journal is not None and not settings.journal.temporary:
+        out.print(f"journal: {settings.journal.path}", markup=False)
     if code == pytest.ExitCode.INTERRUPTED:
         out.print("run interrupted: scenarios that did not finish are reported as not run", markup=False)
         return INTERRUPTED

@@ -61,8 +61,10 @@ def test_report_dir_holds_the_diff_and_the_four_runs(diff: tuple[dict[str, objec
         in (folder / "diff.md").read_text()
     )
     assert sorted(p.name for p in (folder / "runs").iterdir()) == [
+        ".4.2-scenarios-4.2-s1sp.s1sr-journal.jsonl", ".4.2-scenarios-4.3-s1sp.s1sr-journal.jsonl",
+        ".4.3-scenarios-4.2-s1sp.s1sr-journal.jsonl", ".4.3-scenarios-4.3-s1sp.s1sr-journal.jsonl",
         "4.2-scenarios-4.2-s1sp", "4.2-scenarios-4.3-s1sp", "4.3-scenarios-4.2-s1sp", "4.3-scenarios-4.3-s1sp",
-    ]  # fmt: skip
+    ]  # fmt: skip  (each run's journal lies beside its report folder)
     assert (folder / "runs" / "4.3-scenarios-4.3-s1sp" / "index.html").is_file()
 
 

@@ -30,6 +30,13 @@ from s1sr.cli.app import FEATURES_OPTION, err, main, out
     "--signing-key", type=click.Path(path_type=Path), help="PEM P-256 key to sign responses (default: generated)."
 )
 @click.option("--signing-cert", type=click.Path(path_type=Path), help="PEM certificate of --signing-key.")
+@click.option("--workers", default=0, show_default=True, help="Run on this many pytest-xdist worker processes.")
+@click.option("--shard", default=None, metavar="K/N", help="Run only part K of N (merge parts with s1sr report).")
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the run's journal here (default: .DIR.s1sr-journal.jsonl beside --report-dir DIR).",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def run(
     s1sr_version: str,
@@ -46,11 +53,16 @@ def run(
     s1sp_version: str | None,
     signing_key: Path | None,
     signing_cert: Path | None,
+    workers: int,
+    shard: str | None,
+    journal: Path | None,
     pytest_args: tuple[str, ...],
 ) -> None:
     """Run the clause scenarios against the reference S1SP and the simulated devices.
 
-    Extra arguments go to pytest (for example ``-k 'JoinTimePeriod'``).
+    Extra arguments go to pytest (for example ``-k 'JoinTimePeriod'``). Every finished scenario is
+    appended to the run's journal as it finishes; ``s1sr report`` renders reports from journals
+    (a killed run's, or the shards' of one run).
     Exit code 0 CONFORMANT: every selected applicable scenario passed; 1 NOT CONFORMANT: one failed;
     3 INCONCLUSIVE: no failure, but errors, scenarios not run, or nothing applicable; 2: bad usage
     or configuration (nothing run); 130: interrupted.
@@ -72,5 +84,8 @@ def run(
         adapter_options=list(adapter_options) + ([f"url={device_url}"] if device_url else []),
         s1sp=s1sp,
         s1sp_version=s1sp_version,
+        workers=workers,
+        shard=shard,
+        journal=journal,
     )
     sys.exit(run_suite(options, out, err))

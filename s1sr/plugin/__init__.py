@@ -1,6 +1,9 @@
 """The pytest plugin: options, shipped steps, DMC parametrisation, applicability and honest verdicts.
 
-Loaded by the repository's ``conftest.py`` and by ``s1sr run`` (``-p s1sr.plugin``).
+Registered under the ``pytest11`` entry point as ``s1sr.plugin`` (so an installed s1sr is in every pytest
+run of its environment: ``pytest --pyargs s1sr.suite`` runs the clause suite), and named as
+``s1sr.plugin`` by the repository's ``conftest.py`` and by ``s1sr run`` (``-p s1sr.plugin``): one name,
+so pytest registers it once however it is found. ``-p no:s1sr.plugin`` leaves it out.
 Scenario tags become marks: ``@clause-18.27`` -> ``clause("18.27")``, ``@srv-2.1`` ->
 ``srv("2.1")``, ``@s1sr-4.2`` -> ``s1sr_version("4.2")``; an Examples block tagged
 ``@fuel-electricity`` or ``@fuel-gas`` applies to meters of that fuel only.
@@ -11,12 +14,14 @@ One module per seam, so a reader finds each question in one short file:
 - :mod:`~s1sr.plugin.options`: the command-line options and the shipped steps;
 - :mod:`~s1sr.plugin.selection`: which scenarios run, and the record of what was selected;
 - :mod:`~s1sr.plugin.verdicts`: how a verdict is decided, and the record written;
+- :mod:`~s1sr.plugin.journaling`: which process journals what (with or without pytest-xdist workers);
 - :mod:`~s1sr.plugin.fixtures`: the fixtures the steps use.
 
 pytest finds hooks and fixtures as attributes of this module, so each is imported here.
 """
 
 from s1sr.plugin.fixtures import device_adapter, s1sp, s1sr_settings, user
+from s1sr.plugin.journaling import pytest_terminal_summary
 from s1sr.plugin.keys import NOT_APPLICABLE, RESULT_KEY, SESSION_KEY
 from s1sr.plugin.options import (
     pytest_addoption,
@@ -40,6 +45,7 @@ from s1sr.plugin.settings import (
     build_settings,
     check_timeout,
     parse_options,
+    parse_shard,
     settings_of,
 )
 from s1sr.plugin.verdicts import (
@@ -64,6 +70,7 @@ __all__ = [
     "check_timeout",
     "device_adapter",
     "parse_options",
+    "parse_shard",
     "pytest_addoption",
     "pytest_bdd_after_step",
     "pytest_bdd_apply_tag",
@@ -78,6 +85,7 @@ __all__ = [
     "pytest_runtest_makereport",
     "pytest_runtest_setup",
     "pytest_sessionfinish",
+    "pytest_terminal_summary",
     "pytest_unconfigure",
     "s1sp",
     "s1sr_settings",

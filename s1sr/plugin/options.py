@@ -13,7 +13,9 @@ import pytest
 from s1sr.bundle import steps_dir
 from s1sr.catalogue import DEFAULT_VERSION
 from s1sr.errors import S1srError
+from s1sr.plugin.journaling import JOURNAL_KEY, is_controller, is_worker, open_journal, worker_target
 from s1sr.plugin.settings import ACTIVE, SETTINGS_KEY, RunSettings, build_settings, claim_reports
+from s1sr.report.journal import start_journal
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +38,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--s1sr-s1sp", default="reference", help="S1SP under test: name or module:attr")
     group.addoption("--s1sr-signing-key", default=None, help="PEM P-256 key the S1SP signs responses with")
     group.addoption("--s1sr-signing-cert", default=None, help="PEM certificate that verifies that key")
+    group.addoption(
+        "--s1sr-journal",
+        default=None,
+        help="file to write the run's journal into (default: beside --s1sr-results; without it, none, or a "
+        "temporary one on pytest-xdist workers)",
+    )
+    group.addoption("--s1sr-shard", default=None, metavar="K/N", help="run only part K of N of the scenarios")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,30 +58,50 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", f"{name}: {help_text}")
     handoff = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, SettingsHandoff)), None)
-    if handoff is not None:  # ``s1sr run`` checked the settings and claimed the report folder already
+    if handoff is not None:  # ``s1sr run`` checked the settings, claimed the report folder, made the journal
         settings = handoff.settings
     else:
         try:
             settings = config_settings(config)
-            folder = config.getoption("--s1sr-results")
-            claim_reports(settings, Path(folder) if folder else None, "--s1sr-results")
+            if is_worker(config):  # the controller claimed the folder and made the journal
+                settings.journal = worker_target(config)
+            else:
+                folder, journal = config.getoption("--s1sr-results"), config.getoption("--s1sr-journal")
+                claim_reports(
+                    settings,
+                    Path(folder) if folder else None,
+                    "--s1sr-results",
+                    Path(journal) if journal else None,
+                    "--s1sr-journal",
+                )
+                config.stash[_OWN_CLAIM] = True
         except S1srError as exc:
             raise pytest.UsageError(exc.line()) from None
-        config.stash[_OWN_CLAIM] = True
+    if settings.journal is None and is_controller(config):  # the workers' lines meet in a journal, always
+        try:
+            settings.journal = start_journal(None, None)
+        except S1srError as exc:
+            raise pytest.UsageError(exc.line()) from None
     ACTIVE.append(settings)
     config.stash[SETTINGS_KEY] = settings
+    open_journal(config, settings)
     for module in _step_modules(steps_dir()):
         if not config.pluginmanager.is_registered(module):
             config.pluginmanager.register(module, module.__name__)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Forget this run's settings; release the report folder if this plugin claimed it."""
+    """Forget this run's settings; close its journal; release the report folder if this plugin claimed it."""
+    writer = config.stash.get(JOURNAL_KEY, None)
+    if writer is not None:
+        writer.close()
     settings = config.stash.get(SETTINGS_KEY, None)
     if settings is not None and settings in ACTIVE:
         ACTIVE.remove(settings)
-    if settings is not None and settings.report_claim is not None and config.stash.get(_OWN_CLAIM, False):
+    if settings is not None and config.stash.get(_OWN_CLAIM, False) and settings.report_claim is not None:
         settings.report_claim.release()
+    if settings is not None and settings.journal is not None and settings.journal.temporary and not is_worker(config):
+        settings.journal.path.unlink(missing_ok=True)
 
 
 _OWN_CLAIM = pytest.StashKey[bool]()
@@ -104,6 +133,9 @@ def config_settings(config: pytest.Config) -> RunSettings:
         adapter_options=list(config.getoption("--s1sr-adapter-option")),
         s1sp=config.getoption("--s1sr-s1sp"),
         s1sp_version=config.getoption("--s1sr-s1sp-version"),
+        shard=config.getoption("--s1sr-shard"),
+        shard_option="--s1sr-shard",
+        check_feature_files=not is_worker(config),
     )
 
 

@@ -1,12 +1,14 @@
-"""Which scenarios run: tags to marks, one example per DMC, ``--clause``, the record of the selection, applicability."""
+"""Which scenarios run: tags to marks, one example per DMC, ``--clause``, ``--shard``, the record, applicability."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from s1sr.catalogue import find_dmc
+from s1sr.plugin.journaling import journal_selection
 from s1sr.plugin.keys import NOT_APPLICABLE, RESULT_KEY
 from s1sr.plugin.settings import SETTINGS_KEY, RunSettings, settings_of
 from s1sr.report.results import ScenarioResult
@@ -105,8 +107,13 @@ def unique_names(results: list[ScenarioResult]) -> None:
                     result.name = f"{result.name} ({result.id.rpartition('[')[0]})"
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the selected clauses' scenarios (the others are deselected, like ``-k``)."""
+    """Keep the selected clauses' scenarios, then this shard's part of them; the others are deselected, like ``-k``.
+
+    Last, after ``-k``, ``-m`` and ``--deselect``: each scenario gets its record (id, unique name, position)
+    from the whole selection before the shard is cut, so that shards merged give the names and order of one run.
+    """
     wanted = set(config.getoption("--s1sr-clause"))
     if wanted:
         keep = [i for i in items if wanted & {m.args[0] for m in i.iter_markers("clause")}]
@@ -114,25 +121,69 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if dropped:
             config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is None:
+        return
+    scenarios = [i for i in items if is_scenario(getattr(i, "obj", None))]
+    results = [describe(i) for i in scenarios]
+    unique_names(results)
+    for position, (item, result) in enumerate(zip(scenarios, results, strict=True)):
+        result.position = position
+        item.stash[RESULT_KEY] = result
+    if settings.shard is not None:
+        outside = {id(item) for item in shard_out(scenarios, results, settings.shard, settings.dmcs)}
+        if outside:
+            config.hook.pytest_deselected(items=[i for i in items if id(i) in outside])
+            items[:] = [i for i in items if id(i) not in outside]
+
+
+def shard_out(
+    items: list[pytest.Item], results: list[ScenarioResult], shard: tuple[int, int], dmcs: list[str]
+) -> list[pytest.Item]:
+    """The scenario items outside part K of N.
+
+    The scenarios are put in an order that every machine agrees on, by DMC (in the run's order), feature
+    file, then position in the file (scenario line, Examples line, row), and cut into N runs of
+    consecutive scenarios whose lengths differ by at most one; part K is the K-th.
+    """
+    part, parts = shard
+    order = sorted(range(len(items)), key=lambda index: shard_key(results[index], dmcs))
+    start, stop = (part - 1) * len(order) // parts, part * len(order) // parts
+    inside = set(order[start:stop])
+    return [item for index, item in enumerate(items) if index not in inside]
+
+
+def shard_key(result: ScenarioResult, dmcs: list[str]) -> tuple[int, str, tuple[int, ...], str]:
+    """Where a scenario example falls in the shards' order: DMC, feature file, place in the file, id."""
+    where = result.id.removeprefix(result.feature_file).rpartition("[")[0]
+    numbers = tuple(int(n) for n in re.findall(r"\d+", where))
+    dmc = dmcs.index(result.dmc) if result.dmc in dmcs else len(dmcs)
+    return dmc, result.feature_file, numbers, result.id
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Record each selected scenario as ``not run`` until it reports.
+    """Record each selected scenario as ``not run`` until it reports, and journal the selection.
 
     This runs after every ``pytest_collection_modifyitems``, so what ``-k``, ``-m``,
-    ``--deselect`` or ``--clause`` left out is absent from the record, not "not run".
+    ``--deselect``, ``--clause`` or ``--shard`` left out is absent from the record, not "not run".
     """
     settings = session.config.stash.get(SETTINGS_KEY, None)
     if settings is None:
         return
     selected: list[ScenarioResult] = []
+    late: list[ScenarioResult] = []
     for item in session.items:
         if is_scenario(getattr(item, "obj", None)):
-            result = describe(item)
-            item.stash[RESULT_KEY] = result
+            result = item.stash.get(RESULT_KEY, None)
+            if result is None:  # added after the s1sr hook by another plugin's
+                result = describe(item)
+                result.position = len(session.items) + len(late)
+                item.stash[RESULT_KEY] = result
+                late.append(result)
             selected.append(result)
-    unique_names(selected)
+    unique_names(late)
     settings.record.scenarios.extend(selected)
+    journal_selection(session.config, selected)
 
 
 def applicability(settings: RunSettings, item: pytest.Item, dmc_name: str) -> str | None:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from s1sr.authoring import refuse_authoring_problems
 from s1sr.bundle import features_dir
 from s1sr.catalogue import Catalogue, default_dmcs, find_dmc, load_catalogue
 from s1sr.devices.registry import adapter_class
 from s1sr.duis.schema import DuisSchema, find_schema, load_schema
 from s1sr.duis.signing import Credentials, generated_credentials, load_credentials
 from s1sr.errors import ConfigError, S1srError
-from s1sr.features_index import check_features
+from s1sr.report.journal import JournalTarget, RunIdentity, catalogue_digest, features_digest, start_journal
 from s1sr.report.publish import ReportDirClaim, claim_report_dir
 from s1sr.report.results import RunRecord
 from s1sr.s1sp.registry import s1sp_class
@@ -43,6 +45,25 @@ class RunSettings:
     report_claim: ReportDirClaim | None = None
     #: Why the reports could not be published at the end, when they could not (one line).
     report_error: str = ""
+    #: This part of the run's scenarios, ``(K, N)``: part K of N (``--shard K/N``); None: all of them.
+    shard: tuple[int, int] | None = None
+    #: Where the run's processes write its journal (made before anything runs; None: no journal).
+    journal: JournalTarget | None = None
+    #: What the user should know about the run's record, one line each (a worker that could not journal).
+    warnings: list[str] = field(default_factory=list)
+
+    def identity(self) -> RunIdentity:
+        """What this run tests, as its journal's headers say it."""
+        return RunIdentity(
+            s1sr_version=self.version,
+            catalogue_sha256=catalogue_digest(self.version),
+            features_sha256=features_digest(self.feature_dirs),
+            dmc=tuple(self.dmcs),
+            adapter=self.record.adapter,
+            s1sp=self.record.s1sp,
+            xsd=self.record.xsd,
+            shard=f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
+        )
 
 
 #: The run settings, on the pytest config.
@@ -70,13 +91,18 @@ def build_settings(
     adapter_options: list[str],
     s1sp: str,
     s1sp_version: str | None,
+    shard: str | None = None,
+    shard_option: str = "--shard",
+    check_feature_files: bool = True,
 ) -> RunSettings:
     """Check and resolve what a run needs; :class:`S1srError` (one line) for anything wrong.
 
     ``s1sr run`` calls this before pytest starts, and the plugin again inside pytest, so a
-    plain ``pytest`` run is checked the same way.
+    plain ``pytest`` run is checked the same way. A pytest-xdist worker leaves the feature files'
+    parse check (``check_feature_files``) to its controller, which made it moments before.
     """
     check_timeout(timeout_s)
+    part = parse_shard(shard, shard_option) if shard is not None else None
     catalogue = load_catalogue(version)
     dmcs = list(dict.fromkeys(dmcs)) or default_dmcs()
     for name in dmcs:
@@ -85,7 +111,8 @@ def build_settings(
     for folder in dirs:
         if not folder.is_dir():
             raise S1srError("feature folder does not exist", str(folder), "pass an existing folder to --features")
-    check_features(dirs)
+    if check_feature_files:
+        refuse_authoring_problems(dirs)
     setting = find_schema(xsd, start)
     schema = None
     if setting.path is not None:
@@ -120,7 +147,20 @@ def build_settings(
         options,
         s1sp,
         s1sp_catalogue,
+        shard=part,
     )
+
+
+def parse_shard(text: str, option: str = "--shard") -> tuple[int, int]:
+    """``K/N`` as ``(K, N)``, with 1 <= K <= N; :class:`ConfigError` (one line) otherwise."""
+    found = re.fullmatch(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*", text)
+    if found is None or not 1 <= int(found[1]) <= int(found[2]):
+        raise ConfigError(
+            f"'{text}' is not a shard: give K/N, part K of N, with 1 <= K <= N",
+            option,
+            f"for example {option} 1/2 in one job and {option} 2/2 in another",
+        )
+    return int(found[1]), int(found[2])
 
 
 #: The longest a device command may be given (ten minutes: a lab device that takes longer is broken, not
@@ -150,13 +190,31 @@ def with_run_timeout(adapter: str, options: dict[str, str], timeout_s: float) ->
     return options
 
 
-def claim_reports(settings: RunSettings, folder: Path | None, option: str = "--report-dir") -> None:
-    """Claim ``folder`` for the run's reports before anything runs: writable, not another run's, locked.
+def claim_reports(
+    settings: RunSettings,
+    folder: Path | None,
+    option: str = "--report-dir",
+    journal: Path | None = None,
+    journal_option: str = "--journal",
+) -> None:
+    """Claim ``folder`` for the reports, then make the run's journal; both before anything runs.
 
-    The claim is kept on ``settings``; the caller releases it when the run ends.
+    The folder must be writable and not another run's; it is locked. The journal is ``journal``, else
+    beside the folder; a run with neither keeps its record in memory (the plugin gives a run on
+    pytest-xdist workers a temporary journal). The claim and the journal are kept on ``settings``; the
+    caller releases the claim when the run ends.
     """
     if folder is not None:
         settings.report_claim = claim_report_dir(folder, option=option)
+    try:
+        claimed = settings.report_claim.folder if settings.report_claim is not None else None
+        if journal is not None or claimed is not None:
+            settings.journal = start_journal(journal, claimed, journal_option)
+    except BaseException:
+        if settings.report_claim is not None:
+            settings.report_claim.release()
+            settings.report_claim = None
+        raise
 
 
 def parse_options(pairs: list[str]) -> dict[str, str]:

@@ -9,6 +9,7 @@ import pytest
 from s1sr.devices.adapter import DeviceError
 from s1sr.errors import S1srError
 from s1sr.gherkin import Mismatch
+from s1sr.plugin.journaling import end_journal, is_worker, journal_result, record_of_run
 from s1sr.plugin.keys import NOT_APPLICABLE, RESULT_KEY, SESSION_KEY
 from s1sr.plugin.settings import SETTINGS_KEY
 from s1sr.report.results import ScenarioResult
@@ -48,6 +49,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             result.evidence = session.evidence_dicts()
         if report.failed and result.outcome == "passed":
             result.outcome, result.reason = "error", _failure(call)
+        settings = item.config.stash.get(SETTINGS_KEY, None)
+        if settings is not None:  # the verdict is final: into the journal before anyone hears of it
+            journal_result(item.config, settings, result)
     return report
 
 
@@ -118,9 +122,16 @@ def pytest_bdd_step_func_lookup_error(
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Publish the report set into the claimed folder, as one set (or keep why it could not be)."""
-    settings = session.config.stash.get(SETTINGS_KEY, None)
+    """End this process's journal; then (not in a worker) rebuild the record from it and publish the reports.
+
+    The report set goes into the claimed folder as one set, or the reason it could not is kept.
+    """
+    config = session.config
+    settings = config.stash.get(SETTINGS_KEY, None)
     if settings is None:
+        return
+    end_journal(config, exitstatus)
+    if is_worker(config):  # the controller renders the run from every worker's lines
         return
     from s1sr.report.results import finish
 
@@ -130,11 +141,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     record.invalid = settings.counts.invalid
     record.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     finish(record)
+    settings.record = record_of_run(config, settings, record)
     # A run that recorded nothing (killed before collection ended, nothing selected) keeps the previous set.
-    if settings.report_claim is not None and record.scenarios:
+    if settings.report_claim is not None and settings.record.scenarios and not settings.report_error:
         from s1sr.report.writer import render_reports
 
         try:
-            settings.report_claim.publish(render_reports(record, settings.catalogue))
+            settings.report_claim.publish(render_reports(settings.record, settings.catalogue))
         except S1srError as exc:  # a disk that filled during the run: the previous set stays whole
             settings.report_error = exc.line()

@@ -1,5 +1,8 @@
 """The record of a run: one verdict per scenario example, and ``results.json``.
 
+A run's processes journal each scenario as it finishes (:mod:`s1sr.report.journal`); the record that the
+reports render is rebuilt from one or more journals, so workers, shards and a killed run give one record.
+
 Verdicts are honest: ``passed``, ``failed`` (a documented behaviour does not
 hold), ``error`` (the run could not tell: a device timed out, an adapter
 crashed or broke its contract, a step is missing), ``not applicable`` (the clause
@@ -36,7 +39,7 @@ applicable at all).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +73,8 @@ class ScenarioResult:
     nodeid: str = ""
     id: str = ""
     example: dict[str, str] = field(default_factory=dict)
+    #: Its place in the run's selection before ``--shard`` split it (journal only: merged shards keep one order).
+    position: int = 0
 
 
 @dataclass
@@ -149,13 +154,24 @@ class RunRecord:
                 "responses_validated": self.responses_validated,
                 "invalid": self.invalid,
             },
-            "scenarios": [_scenario_dict(s) for s in self.scenarios],
+            "scenarios": [scenario_dict(s) for s in self.scenarios],
         }
 
 
-def _scenario_dict(s: ScenarioResult) -> dict[str, Any]:
-    data = {k: v for k, v in asdict(s).items() if k not in ("nodeid", "id")}
+#: Fields of :class:`ScenarioResult` that ``results.json`` leaves out (the journal keeps them).
+_INTERNAL = ("nodeid", "id", "position")
+
+
+def scenario_dict(s: ScenarioResult) -> dict[str, Any]:
+    """A scenario as ``results.json`` has it (``id`` first)."""
+    data = {k: v for k, v in asdict(s).items() if k not in _INTERNAL}
     return {"id": s.id, **data}
+
+
+def scenario_from_dict(data: dict[str, Any]) -> ScenarioResult:
+    """A scenario back from :func:`scenario_dict` or a journal line (other keys ignored, missing ones defaulted)."""
+    known = {f.name for f in fields(ScenarioResult)}
+    return ScenarioResult(**{k: v for k, v in data.items() if k in known})
 
 
 def _now() -> str:

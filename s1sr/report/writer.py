@@ -1,6 +1,7 @@
 """The report set of a run: the bytes of index.html, junit.xml, cucumber.json and results.json.
 
-``render_reports`` makes them; ``s1sr.report.publish`` puts them in a report folder as one set.
+``render_reports`` makes them; ``s1sr.report.publish`` puts them in a report folder as one set;
+``report_journals`` renders the set of a record rebuilt from journals (``s1sr report``).
 """
 
 from __future__ import annotations
@@ -8,14 +9,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from s1sr.catalogue import Catalogue
+from s1sr.catalogue import Catalogue, load_catalogue
+from s1sr.errors import InputError
 from s1sr.report.cucumber import cucumber_json
 from s1sr.report.html import index_html
+from s1sr.report.journal import MergedJournals, catalogue_digest, merge_journals, read_journal
 from s1sr.report.junit import junit_xml
 from s1sr.report.publish import REPORT_FILES, claim_report_dir
 from s1sr.report.results import RunRecord
 
-__all__ = ["REPORT_FILES", "render_reports", "write_reports"]
+__all__ = ["REPORT_FILES", "render_reports", "report_journals", "write_reports"]
 
 
 def render_reports(record: RunRecord, catalogue: Catalogue) -> dict[str, bytes]:
@@ -37,3 +40,30 @@ def write_reports(record: RunRecord, catalogue: Catalogue, folder: Path) -> list
     with claim_report_dir(folder) as claim:
         claim.publish(render_reports(record, catalogue))
     return [folder / name for name in REPORT_FILES]
+
+
+def report_journals(
+    journals: list[Path], folder: Path | None, *, allow_mixed: bool = False
+) -> tuple[MergedJournals, Catalogue]:
+    """Merge ``journals`` into one record and, when ``folder`` is given, publish its report set there as a whole.
+
+    Bad journals, journals that do not merge and a folder that cannot be claimed are :class:`S1srError`
+    (one line), found before anything is written. Returns the merge and the catalogue it was rendered with.
+    """
+    merged = merge_journals([read_journal(path) for path in journals], allow_mixed=allow_mixed)
+    if not merged.record.scenarios:  # as a run that recorded nothing: the previous set stays
+        raise InputError(
+            "holds no scenario: the run ended before it had collected any",
+            ", ".join(str(path) for path in journals),
+            "run the suite again",
+        )
+    catalogue = load_catalogue(merged.catalogue_version)
+    if merged.catalogue_sha256 != catalogue_digest(catalogue.version):
+        merged.warnings.append(
+            f"the journals were written with another S1SR {catalogue.version} catalogue than this s1sr's; "
+            "clause titles and provenance in the reports are this one's"
+        )
+    if folder is not None:
+        with claim_report_dir(folder) as claim:
+            claim.publish(render_reports(merged.record, catalogue))
+    return merged, catalogue
