@@ -28,12 +28,17 @@ err = _console(stderr=True)
 
 
 class S1srGroup(click.Group):
-    """Turns every :class:`S1srError` into one line and exit code 2."""
+    """Turns every :class:`S1srError` and every usage error into one line and exit code 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand; report user errors in one line."""
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # an unknown option, a bad value, a stray argument: click's words, one line
+            where = exc.ctx.command_path if exc.ctx is not None else "s1sr"
+            message = " ".join(exc.format_message().split())
+            err.print(f"s1sr: error: {where}: {message}; see {where} --help", markup=False)
+            sys.exit(2)
         except S1srError as exc:
             err.print(f"s1sr: error: {exc.line()}", markup=False)
             sys.exit(exc.exit_code)

@@ -68,7 +68,8 @@ def validate(files: tuple[Path, ...], xsd: str | None, as_json: bool) -> None:
                 out.print(f"INVALID  {item.path}", markup=False)
                 for problem in item.problems:
                     out.print(f"         {problem}", markup=False)
-        out.print(f"{report.valid_count} valid, {report.invalid_count} invalid (schema: {report.xsd})", markup=False)
+        counts = f"{report.valid_count} valid, {report.invalid_count} invalid, {len(report.unreadable)} unreadable"
+        out.print(f"{counts} (schema: {report.xsd})", markup=False)
     if report.unreadable:
         for line in report.unreadable:
             err.print(f"s1sr: error: {line}", markup=False)

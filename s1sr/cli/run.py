@@ -11,7 +11,22 @@ from s1sr.catalogue import DEFAULT_VERSION
 from s1sr.cli.app import FEATURES_OPTION, err, main, out
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+class RunCommand(click.Command):
+    """``s1sr run``'s own options are parsed by click; only what follows ``--`` reaches pytest.
+
+    So a typo is "No such option: --dmcs (Possible options: --dmc)" and a stray word is refused,
+    instead of either reaching pytest as an argument it does not understand.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Keep what follows the first ``--`` for pytest; click parses the rest strictly."""
+        if "--" in args:
+            cut = args.index("--")
+            args, ctx.meta["pytest_args"] = args[:cut], args[cut + 1 :]
+        return super().parse_args(ctx, args)
+
+
+@main.command(cls=RunCommand)
 @click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True, help="S1SR version to test against.")
 @click.option("--dmc", "dmcs", multiple=True, help="Device Model Combination (repeatable; default: the default DMCs).")
 @click.option("--clause", "clauses", multiple=True, help="Run only scenarios of this clause (repeatable).")
@@ -37,8 +52,17 @@ from s1sr.cli.app import FEATURES_OPTION, err, main, out
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the run's journal here (default: .DIR.s1sr-journal.jsonl beside --report-dir DIR).",
 )
-@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@click.option(
+    "-k",
+    "select",
+    default=None,
+    metavar="EXPR",
+    help="Run only scenarios whose names match EXPR (pytest's -k, e.g. -k JoinTimePeriod).",
+)
+@click.argument("extra", nargs=-1, metavar="[-- PYTEST-ARGS]")
+@click.pass_context
 def run(
+    ctx: click.Context,
     s1sr_version: str,
     dmcs: tuple[str, ...],
     clauses: tuple[str, ...],
@@ -56,18 +80,29 @@ def run(
     workers: int,
     shard: str | None,
     journal: Path | None,
-    pytest_args: tuple[str, ...],
+    select: str | None,
+    extra: tuple[str, ...],
 ) -> None:
     """Run the clause scenarios against the reference S1SP and the simulated devices.
 
-    Extra arguments go to pytest (for example ``-k 'JoinTimePeriod'``). Every finished scenario is
+    Arguments after ``--`` go to pytest (for example ``-- -m 'not fuel-gas'``). Every finished scenario is
     appended to the run's journal as it finishes; ``s1sr report`` renders reports from journals
     (a killed run's, or the shards' of one run).
     Exit code 0 CONFORMANT: every selected applicable scenario passed; 1 NOT CONFORMANT: one failed;
     3 INCONCLUSIVE: no failure, but errors, scenarios not run, or nothing applicable; 2: bad usage
     or configuration (nothing run); 130: interrupted.
     """
+    from s1sr.errors import ConfigError
     from s1sr.runner import RunOptions, run_suite
+
+    if extra:
+        raise ConfigError(
+            f"unexpected argument '{extra[0]}'",
+            "s1sr run",
+            "s1sr run takes options only (see s1sr run --help); to choose a clause use --clause ID, "
+            "to pass arguments to pytest put them after --",
+        )
+    pytest_args = (["-k", select] if select else []) + list(ctx.meta.get("pytest_args", []))
 
     options = RunOptions(
         version=s1sr_version,
@@ -77,7 +112,7 @@ def run(
         feature_dirs=list(feature_dirs),
         xsd=xsd,
         timeout_s=timeout,
-        pytest_args=list(pytest_args),
+        pytest_args=pytest_args,
         signing_key=signing_key,
         signing_cert=signing_cert,
         adapter=adapter,
