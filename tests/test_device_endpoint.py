@@ -307,6 +307,19 @@ def test_a_head_over_its_limit_is_a_json_431(served: Served) -> None:
     assert (status, body["error"]["message"]) == (431, "malformed HTTP request: Receive buffer too long")
 
 
+def test_the_endpoint_names_itself_and_words_a_malformed_request_in_json(served: Served) -> None:
+    assert httpx.get(served.url + "/v1/devices", timeout=5).headers["server"] == "s1sr-device/1"
+    status, body = _raw(served.port, HEAD + b"Content-Length: abc\r\n\r\n")
+    assert (status, body) == (
+        400,
+        {"error": {"kind": "bad-request", "message": "malformed HTTP request: bad Content-Length"}},
+    )
+    assert re.fullmatch(
+        r's1sr-device \S+ 127\.0\.0\.1:\d+ "- -" 400 \d+\.\d ms \(malformed HTTP request: bad Content-Length\)',
+        _logged(served, 2)[-1],
+    )
+
+
 # --- every field checked in one place --------------------------------------------------
 
 

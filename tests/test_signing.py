@@ -596,6 +596,63 @@ def test_a_signature_over_indented_content_is_refused_with_the_reason() -> None:
     )
 
 
+# --- a signature over a document that holds another: a DUIS Response around a SMETS1 Response ---------------
+
+
+def _enveloped_response() -> etree._Element:
+    """A whole DUIS Response signed as a document (as DCC or the S1SP signs it), the S1SP's signature inside."""
+    return sign_element(parse_xml(_response()), generated_credentials())
+
+
+def test_a_signature_nested_in_the_signed_content_is_content_and_the_document_verifies() -> None:
+    document = _enveloped_response()
+    assert len(document.findall(".//ds:Signature", NSMAP)) == 2
+    assert _one(document, "ds:Signature") is document[-1]
+    assert verify_element(document, generated_credentials().cert_pem) == SignatureCheck(True, VERIFIES)
+    inner = _one(document, ".//sr:SMETS1SignedResponse")
+    assert verify_element(inner, generated_credentials().cert_pem) == SignatureCheck(True, VERIFIES)  # its own
+
+
+def test_dccs_profile_over_a_document_holding_a_nested_signature_verifies() -> None:
+    document = _resign(_enveloped_response(), _trusted_key(), transforms=(ENVELOPED,))  # inclusive C14N
+    assert len(document.findall(".//ds:Signature", NSMAP)) == 2
+    assert verify_element(document, generated_credentials().cert_pem) == SignatureCheck(True, VERIFIES)
+
+
+def _inner_value(d: etree._Element) -> None:
+    _altered_signature_value(_one(d, ".//sr:SMETS1SignedResponse"))
+
+
+TWO_ON_TOP = "2 ds:Signature elements, exactly one is expected"
+NESTED_TAMPERED: list[tuple[str, Callable[[etree._Element], None], str]] = [
+    ("value inside the nested signed element", _altered_value, ALTERED),
+    ("nested signature value", _inner_value, ALTERED),
+    ("nested signature removed", lambda d: _removed_signature(_one(d, ".//sr:SMETS1SignedResponse")), ALTERED),
+    ("enveloped signature removed", _removed_signature, "no ds:Signature on the Response"),
+    ("second signature on the signed element", _second_signature, UNUSABLE + TWO_ON_TOP),
+    (
+        "second signature on the signed element, last",
+        lambda d: d.append(copy.deepcopy(_signature(d))),
+        UNUSABLE + TWO_ON_TOP,
+    ),
+    ("enveloped signature not last", _signature_first, UNUSABLE + "ds:Signature is not the last child of Response"),
+    (
+        "signature inside the enveloped signature",
+        lambda d: _one(d, "ds:Signature/ds:KeyInfo").append(copy.deepcopy(_signature(d))),
+        UNUSABLE + "a ds:Signature inside the enveloped ds:Signature",
+    ),
+]
+
+
+@pytest.mark.parametrize(("tamper", "reason"), [t[1:] for t in NESTED_TAMPERED], ids=[t[0] for t in NESTED_TAMPERED])
+def test_around_a_nested_signature_the_rest_of_the_profile_holds(
+    tamper: Callable[[etree._Element], None], reason: str
+) -> None:
+    document = _enveloped_response()
+    tamper(document)
+    assert verify_element(document, generated_credentials().cert_pem) == SignatureCheck(False, reason)
+
+
 # --- DCC's tool's own signatures (literal, so this runs without Java) ------------------------------------------
 
 

@@ -5,7 +5,7 @@
 - :mod:`~s1sr.cli.check`: ``check`` (feature files, before a run);
 - :mod:`~s1sr.cli.explore`: ``translate``, ``validate``;
 - :mod:`~s1sr.cli.listing`: ``clauses``, ``versions``, ``dmcs``, ``adapters``;
-- :mod:`~s1sr.cli.serve`: ``serve-device``;
+- :mod:`~s1sr.cli.serve`: ``serve-device``, ``serve-s1sp``;
 - :mod:`~s1sr.cli.reports`: ``diff``, ``consultation``;
 - :mod:`~s1sr.cli.journal`: ``report`` (the reports of run journals).
 """

@@ -34,6 +34,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 
 from s1sr import __version__
+from s1sr.bounded_http.client import read_answer
 from s1sr.catalogue import DMC
 from s1sr.devices import wire
 from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, DeviceAdapter, DeviceError, DeviceFault, DeviceInfo, DeviceTimeout
@@ -163,7 +164,8 @@ class RemoteAdapter(DeviceAdapter):
                         f"device endpoint {self.url} answered {call} with a redirect (HTTP {status} to {location}): "
                         "redirects are refused; give the endpoint's own URL"
                     )
-                data = self._body(answer, call, started + deadline_s)
+                said = f"device endpoint {self.url} answered {call}"
+                data = read_answer(answer, wire.MAX_ANSWER_BYTES, started + deadline_s, said, DeviceFault)
         except httpx.TimeoutException:
             raise DeviceTimeout(f"no answer from {self.url} to {call} within {deadline_s:g} s") from None
         except httpx.HTTPError as exc:
@@ -174,26 +176,6 @@ class RemoteAdapter(DeviceAdapter):
             return wire.parse_json(data, "the answer")
         except wire.WireError as exc:
             raise DeviceFault(f"device endpoint {self.url} answered {call} out of protocol v1: {exc}") from None
-
-    def _body(self, answer: httpx.Response, call: str, deadline: float) -> bytes:
-        """The answer's body, refused past the size limit or the deadline without reading the rest."""
-        limit = wire.MAX_ANSWER_BYTES
-        encoding = answer.headers.get("content-encoding", "identity").strip().lower()
-        if encoding != "identity":
-            raise DeviceFault(
-                f"device endpoint {self.url} answered {call} encoded {wire.cut(encoding, 40)!r}, not plain"
-            )
-        declared = answer.headers.get("content-length", "")
-        if declared.isdecimal() and int(declared) > limit:
-            raise DeviceFault(f"device endpoint {self.url} answered {call} with {declared} bytes, over {limit}")
-        data = bytearray()
-        for chunk in answer.iter_raw():
-            data += chunk
-            if len(data) > limit:
-                raise DeviceFault(f"device endpoint {self.url} answered {call} with more than {limit} bytes")
-            if time.monotonic() > deadline:
-                raise httpx.ReadTimeout("the answer is still arriving")
-        return bytes(data)
 
     def _refused(self, call: str, status: int, data: bytes) -> None:
         """Raise the DeviceError an error answer stands for."""

@@ -2,7 +2,9 @@
 
 The S1SP signs each ``sr:SMETS1SignedResponse`` as a document of its own
 (``Reference URI=""``), and a User verifies it the same way, on a copy of that
-element taken out of the DUIS ``sr:Response``. The harness generates a test key
+element taken out of the DUIS ``sr:Response``; whole DUIS messages on the wire
+(``sr:Request``, ``sr:Response``) are signed and checked the same way, as documents
+that may carry such a signed element inside. The harness generates a test key
 and self-signed certificate once per process unless the user supplies a key
 pair (PEM files) through :func:`load_credentials`.
 
@@ -10,7 +12,12 @@ Signatures are made and checked here directly on lxml's C14N and
 ``cryptography``'s ECDSA, to one profile, the one DCC's own signing tool (the
 DCC Boxed ``xmldsig`` JAR) writes and accepts:
 
-- ``ds:Signature`` is the last child of the signed element, the only one in it;
+- the enveloped ``ds:Signature`` is the last child of the signed element, the only
+  signature among its children, and holds no other; signatures deeper inside the signed
+  content (the S1SP's on the SMETS1 Response that a DUIS Response carries) are content:
+  the digest covers them like any other, and their own reader checks them. As the
+  ``Reference`` is to the whole document (``URI=""``), never to an element by ID, a
+  signature elsewhere cannot stand in for the enveloped one (no signature wrapping);
 - ``SignedInfo``: ``CanonicalizationMethod`` exclusive C14N, ``SignatureMethod``
   ECDSA-SHA256, exactly one ``Reference`` with ``URI=""``, ``DigestMethod`` SHA-256;
 - the ``Reference`` transforms are enveloped-signature then exclusive C14N (what
@@ -291,7 +298,9 @@ def verify_element(element: etree._Element, cert_pem: bytes) -> SignatureCheck:
     Valid only when the signature is in the profile described in this module, the
     digest recomputed over the content matches, and the signature value verifies
     with the public key of ``cert_pem`` (PEM or DER), the certificate the caller
-    trusts; ``KeyInfo`` is not used. ``element`` itself is not changed.
+    trusts; ``KeyInfo`` is not used. Signatures inside the signed content (a DUIS
+    Response's SMETS1 Response) are content, not checked here. ``element`` itself is
+    not changed.
     """
     trusted = _trusted_key(cert_pem)
     if isinstance(trusted, str):
@@ -357,15 +366,17 @@ def _trusted_key(cert_pem: bytes) -> ec.EllipticCurvePublicKey | str:
 
 
 def _the_signature(document: etree._Element) -> etree._Element:
-    """The one ``ds:Signature``, which must be the last child element of the document."""
-    found = list(document.iter(_SIGNATURE))
+    """The enveloped ``ds:Signature``: the document's last child element, its only child signature, holding none."""
+    children = _elements(document)
+    found = [child for child in children if child.tag == _SIGNATURE]
     if not found:
         raise _Refused(f"no ds:Signature on the {_described(document)}")
     if len(found) > 1:
         raise _Refused(f"signature unusable: {len(found)} ds:Signature elements, exactly one is expected")
-    children = _elements(document)
-    if not children or found[0] is not children[-1]:
+    if found[0] is not children[-1]:
         raise _Refused(f"signature unusable: ds:Signature is not the last child of {_described(document)}")
+    if next(found[0].iterdescendants(_SIGNATURE), None) is not None:
+        raise _Refused("signature unusable: a ds:Signature inside the enveloped ds:Signature")
     return found[0]
 
 
