@@ -60,11 +60,12 @@ def test_report_dir_holds_the_diff_and_the_four_runs(diff: tuple[dict[str, objec
         "| 18.63 | Firmware update while another is in progress on the same HAN | behaviour differs |"
         in (folder / "diff.md").read_text()
     )
+    # each run's journal lies beside its report folder
     assert sorted(p.name for p in (folder / "runs").iterdir()) == [
         ".4.2-scenarios-4.2-s1sp.s1sr-journal.jsonl", ".4.2-scenarios-4.3-s1sp.s1sr-journal.jsonl",
         ".4.3-scenarios-4.2-s1sp.s1sr-journal.jsonl", ".4.3-scenarios-4.3-s1sp.s1sr-journal.jsonl",
         "4.2-scenarios-4.2-s1sp", "4.2-scenarios-4.3-s1sp", "4.3-scenarios-4.2-s1sp", "4.3-scenarios-4.3-s1sp",
-    ]  # fmt: skip  (each run's journal lies beside its report folder)
+    ]  # fmt: skip
     assert (folder / "runs" / "4.3-scenarios-4.3-s1sp" / "index.html").is_file()
 
 
