@@ -128,6 +128,7 @@ def test_each_rtds_request_is_answered_over_duis_as_translate_answers_it(
     with rig(user, tmp_path) as served:
         result = served.client.send(rtds(name))
         deliveries = served.deliveries(0 if synchronous else 1)
+        _logged(served.log, f'"POST {service.path}"')  # the server logs an exchange just after answering it
         log = served.lines()
     assert result.service is service
     assert result.response_code == "I0"
