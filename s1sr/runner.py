@@ -253,12 +253,8 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
         out.print(f"journal: {settings.journal.path}", markup=False)
     if code == pytest.ExitCode.INTERRUPTED:
         out.print("run interrupted: scenarios that did not finish are reported as not run", markup=False)
-        return INTERRUPTED
+        return INTERRUPTED_EXIT
     return RUN_VERDICTS[record.verdict()]
-
-
-#: Exit code of a run stopped by Ctrl-C or SIGTERM (its reports are still written, unfinished = not run).
-INTERRUPTED = INTERRUPTED_EXIT
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -110,10 +110,6 @@ class RunRecord:
                 row[s.outcome] += 1
         return dict(sorted(table.items(), key=lambda kv: _clause_key(kv[0])))
 
-    def conformant(self) -> bool:
-        """True when something ran and nothing failed, errored or was left unrun."""
-        return self.verdict() == CONFORMANT
-
     def verdict(self) -> str:
         """CONFORMANT, NOT CONFORMANT or INCONCLUSIVE (see the module docstring)."""
         return self.verdict_and_reason()[0]
