@@ -59,3 +59,27 @@ Feature: 18.4 Changing to prepayment mode
     Then the request succeeds
     And the meter is in credit mode
     And SRV 4.3 reports EmergencyCreditBalance 0
+
+  Scenario: Changing to credit mode leaves no emergency credit in use on the meter
+    Given the meter is in prepayment mode
+    And the prepayment configuration has EmergencyCreditLimit 500000 and EmergencyCreditThreshold 100000
+    And the meter balance is 0 pence
+    And emergency credit has been activated
+    When the User changes the payment mode to credit
+    Then the request succeeds
+    And the meter state shows emergency_credit_in_use false
+    And the meter state shows emergency_credit_balance_pence 0
+
+  Scenario: Back in prepayment mode after emergency credit, none is in use and it can be activated again
+    Given the meter is in prepayment mode
+    And the prepayment configuration has EmergencyCreditLimit 500000 and EmergencyCreditThreshold 100000
+    And the meter balance is 0 pence
+    And emergency credit has been activated
+    And the meter is in credit mode
+    When the User changes the payment mode to prepayment with DisablementThreshold 0, SuspendDebtDisabled false and SuspendDebtEmergency false
+    Then the request succeeds
+    And the meter state shows emergency_credit_in_use false
+    And SRV 4.3 reports EmergencyCreditBalance 0
+    When the User activates emergency credit
+    Then the request succeeds
+    And SRV 4.3 reports EmergencyCreditBalance 500000

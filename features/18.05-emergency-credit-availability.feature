@@ -59,3 +59,19 @@ Feature: 18.5 EmergencyCreditLimit of zero; thresholds in prepayment mode
     And the meter state is unchanged by the last request
     And SRV 4.13 reports EmergencyCreditLimit 500000
     And SRV 4.13 reports EmergencyCreditThreshold 100000
+
+  Scenario Outline: Above the threshold (<balance> pence over <threshold> DUIS units) the refusal names it and changes nothing
+    Given the meter is in prepayment mode
+    And the prepayment configuration has EmergencyCreditLimit 500000 and EmergencyCreditThreshold <threshold>
+    And the meter balance is <balance> pence
+    When the User activates emergency credit
+    Then the request is rejected
+    And the response reports outcome 2 at position 1 naming "EmergencyCreditThreshold"
+    And the meter state is unchanged by the last request
+    And SRV 4.3 reports EmergencyCreditBalance 0
+
+    Examples:
+      | threshold | balance |
+      | 100000    | 101     |
+      | 99999     | 100     |
+      | 0         | 1       |

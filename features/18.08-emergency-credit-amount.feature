@@ -45,3 +45,15 @@ Feature: 18.8 Amount made available on emergency credit activation
     When the User activates emergency credit
     Then the request is rejected with outcome 2 naming "already in use"
     And SRV 4.3 reports EmergencyCreditBalance 300000
+
+  Scenario: Emergency credit made available is not debt: every debt register stays at zero
+    Given the meter is in prepayment mode
+    And the prepayment configuration has EmergencyCreditLimit 300000 and EmergencyCreditThreshold 500000
+    And the meter balance is 0 pence
+    When the User activates emergency credit
+    Then the request succeeds
+    And SRV 4.3 reports EmergencyCreditBalance 300000
+    And SRV 4.3 reports AccumulatedDebtRegister 0
+    And SRV 4.3 reports PaymentDebtRegister 0
+    And SRV 4.3 reports TimeDebtRegister1 0
+    And SRV 4.3 reports TimeDebtRegister2 0

@@ -22,3 +22,8 @@ Feature: 18.16 Values returned after a meter balance adjustment
       | 250000  | -999   | 250000   |
       | -1500   | 500    | -1000    |
       | 123456  | 876544 | 999000   |
+
+  Scenario: The read that returns them is the DUIS response to that read
+    When the User adjusts the meter balance by 1500
+    Then the DUIS response to a SRV 4.18 read names ServiceReference 4.18, ServiceReferenceVariant 4.18 and ResponseCode I0
+    And the DUIS response to a SRV 4.3 read names ServiceReference 4.3, ServiceReferenceVariant 4.3 and ResponseCode I0

@@ -35,3 +35,25 @@ Feature: 18.37 Maximum LoadLimitPowerThreshold
     When the User sends a load limit power threshold of 4294967296 W that is not valid DUIS
     Then the S1SP refuses the request naming "LoadLimitPowerThreshold"
     And no device command was sent
+
+  Scenario Outline: The whole setting reaches the meter and stays there (<watts> W, period <period> s)
+    When the User sets the load limit power threshold to <watts> W with period <period> s, restoration period <restoration> s and supply state <state>
+    Then the request succeeds
+    And the meter received SetLoadLimit with period_s <period>
+    And the meter received SetLoadLimit with restoration_period_s <restoration>
+    And the meter received SetLoadLimit with supply_state <state>
+    And the meter state shows load_limit.power_threshold_w <watts>
+    And the meter state shows load_limit.period_s <period>
+    And the meter state shows load_limit.restoration_period_s <restoration>
+    And the meter state shows load_limit.supply_state <state>
+
+    Examples: periods are xs:unsignedInt seconds: zero and the largest
+      | watts | period     | restoration | state     |
+      | 65535 | 300        | 30          | Disable   |
+      | 0     | 0          | 0           | Unchanged |
+      | 6900  | 4294967295 | 4294967295  | Disable   |
+
+  Scenario: The refusal above the maximum is the outcome at position 1 and names the value refused
+    When the User sets the load limit power threshold to 65536 W
+    Then the request is rejected
+    And the response reports outcome 1 at position 1 naming "65536 W"

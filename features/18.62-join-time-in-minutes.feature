@@ -41,3 +41,22 @@ Feature: 18.62 JoinTimePeriod converted to minutes
     When the User removes device 00-DB-12-34-56-78-90-C1 from the Communications Hub whitelist
     Then the request succeeds
     And the Communications Hub received RemoveFromJoinWhitelist with joining_device 00-DB-12-34-56-78-90-C1
+
+  Scenario: Removing a device takes it off the whitelist and leaves the others
+    Given device 00-DB-12-34-56-78-90-C1 is on the Communications Hub whitelist with JoinTimePeriod 90
+    And device 00-DB-12-34-56-78-90-C2 is on the Communications Hub whitelist with JoinTimePeriod 3600
+    When the User removes device 00-DB-12-34-56-78-90-C1 from the Communications Hub whitelist
+    Then the request succeeds
+    And the Communications Hub state has no join_whitelist_minutes.00-DB-12-34-56-78-90-C1
+    And the Communications Hub state shows join_whitelist_minutes.00-DB-12-34-56-78-90-C2 60
+
+  Scenario Outline: The install code reaches the Communications Hub unchanged (<bytes> bytes, the DUIS <bound>)
+    When the User adds device 00-DB-12-34-56-78-90-C1 to the Communications Hub whitelist with JoinTimePeriod 61 and install code <code>
+    Then the request succeeds
+    And the Communications Hub received AddToJoinWhitelist with install_code <code>
+    And the Communications Hub received AddToJoinWhitelist with join_minutes 2
+
+    Examples:
+      | bytes | bound   | code                             |
+      | 6     | minimum | 0A1B2C3D4E5F                     |
+      | 16    | maximum | 00112233445566778899AABBCCDDEEFF |

@@ -66,3 +66,65 @@ Feature: 18.63 Firmware update while another is in progress on the same HAN
     When the User activates the image "S1SR some other image" on device 00-DB-12-34-56-78-90-A0
     Then the request is rejected with outcome 2 naming "does not match"
     And a new firmware update for device 00-DB-12-34-56-78-90-A0 is rejected with outcome 3
+
+  Scenario: The Communications Hub holds the update in progress on its HAN
+    Then the Communications Hub state shows firmware_transfer.firmware_version 00000101
+    And the Communications Hub state shows firmware_transfer.image_hash 528BA5325958E2436E8B6D24E4D057200DE16412CEFE0B60D73888B421E454E1
+
+  Scenario: An accepted device's outcome names its HAN, and its command carries the image, its hash and its version
+    Given the firmware image "S1SR firmware image two" with version "00000102"
+    When the User updates the firmware of devices 00-DB-12-34-56-78-90-B0
+    Then the request succeeds
+    And the response reports outcome 0 at position 1 naming "HAN-B"
+    And device 00-DB-12-34-56-78-90-B0 received TransferFirmware with image_base64 UzFTUiBmaXJtd2FyZSBpbWFnZSB0d28=
+    And device 00-DB-12-34-56-78-90-B0 received TransferFirmware with image_hash 019A2A288B917CB885A6EC030378F2A0933BD04E5C5C7733D94E6BA8CFA44B68
+    And device 00-DB-12-34-56-78-90-B0 received TransferFirmware with firmware_version 00000102
+    And the state of device 00-DB-12-34-56-78-90-B2 shows firmware_transfer.firmware_version 00000102
+
+  @srv-11.3
+  Scenario: Activation installs the image's version on the meter and ends the update on its HAN
+    When the User activates the firmware image on device 00-DB-12-34-56-78-90-A0
+    Then the request succeeds
+    And the meter state shows firmware_version 00000101
+    And the Communications Hub state has no firmware_transfer.firmware_version
+
+  @srv-11.3
+  Scenario: Activation on a device of the busy HAN that the update was not sent to is rejected
+    When the User activates the firmware image on device 00-DB-12-34-56-78-90-A2
+    Then the request is rejected with outcome 2 naming "no firmware image held"
+    And a new firmware update for device 00-DB-12-34-56-78-90-A0 is rejected with outcome 3
+
+  @srv-11.3
+  Scenario: Activation on a device whose HAN has no update in progress is rejected and leaves the device as it was
+    Given the state of device 00-DB-12-34-56-78-90-B0 is noted
+    When the User activates the image "S1SR firmware image one" on device 00-DB-12-34-56-78-90-B0
+    Then the request is rejected with outcome 2 naming "no firmware image held"
+    And the state of device 00-DB-12-34-56-78-90-B0 is as noted
+
+  @srv-11.3
+  Scenario: Two devices of one request on a free HAN take the same update; the HAN is busy until both are activated
+    Given the firmware image "S1SR firmware image two" with version "00000102"
+    When the User updates the firmware of devices 00-DB-12-34-56-78-90-B0,00-DB-12-34-56-78-90-B2
+    Then the request succeeds
+    And the response reports outcome 0 at position 1 naming "accepted"
+    And the response reports outcome 0 at position 2 naming "accepted"
+    When the User activates the image "S1SR firmware image two" on device 00-DB-12-34-56-78-90-B0
+    Then the request succeeds
+    And the state of device 00-DB-12-34-56-78-90-B0 shows firmware_version 00000102
+    And a new firmware update for device 00-DB-12-34-56-78-90-B0 is rejected with outcome 3
+    When the User activates the image "S1SR firmware image two" on device 00-DB-12-34-56-78-90-B2
+    Then the request succeeds
+    And a new firmware update for device 00-DB-12-34-56-78-90-B0 is accepted
+
+  Scenario: A FirmwareImage written over several lines, as xs:base64Binary allows, is the same image
+    Given the firmware image "S1SR firmware image two" with version "00000102", its base64 wrapped every 16 characters
+    When the User updates the firmware of devices 00-DB-12-34-56-78-90-B0
+    Then the request succeeds
+    And device 00-DB-12-34-56-78-90-B0 received TransferFirmware with image_hash 019A2A288B917CB885A6EC030378F2A0933BD04E5C5C7733D94E6BA8CFA44B68
+
+  @s1sr-4.2
+  Scenario: S1SR 4.2: the outcome of a device not sent names the device whose HAN is busy
+    Given the firmware image "S1SR firmware image two" with version "00000102"
+    When the User updates the firmware of devices 00-DB-12-34-56-78-90-B0,00-DB-12-34-56-78-90-A0
+    Then the response reports outcome 4 at position 1 naming "00-DB-12-34-56-78-90-A0"
+    And the response reports outcome 3 at position 2 naming "HAN-A"

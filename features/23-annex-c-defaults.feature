@@ -31,3 +31,21 @@ Feature: Clause 23 and Annex C: default values
     When the User updates the firmware of devices 00-DB-12-34-56-78-90-B0
     Then the field activation of TransferFirmware came from Annex C with value await-11.3
     And the field image_hash of TransferFirmware came from the request
+
+  @srv-1.6
+  Scenario: SRV 1.6 to credit mode appends the debt recovery rate from Annex C too
+    Given the meter is in prepayment mode
+    When the User changes the payment mode to credit
+    Then the field debt_recovery_per_payment_percent of SetPaymentMode came from Annex C with value 0
+
+  @srv-1.6
+  Scenario: The meter holds the Annex C debt recovery rate after a change to prepayment
+    Given the meter is in credit mode
+    When the User changes the payment mode to prepayment with DisablementThreshold 0, SuspendDebtDisabled false and SuspendDebtEmergency false
+    Then the request succeeds
+    And the meter state shows debt_recovery_per_payment_percent 0
+
+  @srv-8.11
+  Scenario: The evidence names the S1SR version and the provenance of the Annex C entry a field came from
+    When the User adds device 00-DB-12-34-56-78-90-C1 to the Communications Hub whitelist with JoinTimePeriod 90
+    Then the field join_method of AddToJoinWhitelist came from "Annex C, S1SR 4.3 (interpretation)"

@@ -17,11 +17,15 @@ from s1sr.session import DCC_ID, UserSession
 
 @dataclass
 class FirmwareImages:
-    """The images a scenario has named (text -> version), the current one, and the one in progress."""
+    """The images a scenario has named (text -> version), the current one, and the one in progress.
+
+    ``wrap`` gives, for an image sent with its base64 over several lines, the line length.
+    """
 
     versions: dict[str, str] = field(default_factory=dict)
     current: str = ""
     in_progress: str = ""
+    wrap: dict[str, int] = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -39,13 +43,28 @@ def _hash(text: str) -> str:
 
 def _update(images: FirmwareImages, devices: str) -> UpdateFirmware:
     assert images.current, "name a firmware image first"
-    return UpdateFirmware(_base64(images.current), images.versions[images.current], tuple(devices.split(",")))
+    image = _base64(images.current)
+    width = images.wrap.get(images.current)
+    if width:
+        image = "\n".join(image[i : i + width] for i in range(0, len(image), width))
+    return UpdateFirmware(image, images.versions[images.current], tuple(devices.split(",")))
 
 
 @given(parsers.re(r'the firmware image "(?P<text>[^"]+)" with version "(?P<version>\w{1,8})"'))
 def firmware_image(firmware_images: FirmwareImages, text: str, version: str) -> None:
     firmware_images.current = text
     firmware_images.versions[text] = version
+
+
+@given(
+    parsers.re(
+        r'the firmware image "(?P<text>[^"]+)" with version "(?P<version>\w{1,8})", '
+        r"its base64 wrapped every (?P<width>\d+) characters"
+    )
+)
+def wrapped_firmware_image(firmware_images: FirmwareImages, text: str, version: str, width: str) -> None:
+    firmware_image(firmware_images, text, version)
+    firmware_images.wrap[text] = int(width)
 
 
 @given(parsers.re(r"a firmware update is in progress on the HAN of device (?P<device>[0-9A-F-]{23})"))

@@ -32,6 +32,17 @@ def add_to_whitelist(user: UserSession, device: str, seconds: str) -> None:
     user.send("8.11", _add(device, int(seconds)), user.comms_hub_id)
 
 
+@when(
+    parsers.re(
+        r"the User adds device (?P<device>[0-9A-F-]{23}) to the Communications Hub whitelist "
+        r"with JoinTimePeriod (?P<seconds>\d+) and install code (?P<code>(?:[0-9A-F]{2}){6,16})"
+    )
+)
+def add_with_install_code(user: UserSession, device: str, seconds: str, code: str) -> None:
+    body = UpdateHANDeviceLog(device, "Add", join_time_period=int(seconds), install_code=code)
+    user.send("8.11", body, user.comms_hub_id)
+
+
 @when(parsers.re(r"the User sends a JoinTimePeriod of (?P<seconds>-?\d+) that is not valid DUIS"))
 def add_invalid(user: UserSession, seconds: str) -> None:
     user.send("8.11", _add("00-DB-12-34-56-78-90-C1", int(seconds)), user.comms_hub_id, expect_invalid=True)

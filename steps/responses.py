@@ -69,6 +69,13 @@ def received_with(user: UserSession, device: str, name: str, field: str, expecte
     expect(f"{name}.{field} received by the {device}", expected, command.fields[field])
 
 
+@then(parsers.re(r"device (?P<device>[0-9A-F-]{23}) received (?P<name>\w+) with (?P<field>\w+) (?P<expected>\S+)"))
+def device_received_with(user: UserSession, device: str, name: str, field: str, expected: str) -> None:
+    command = _command(user, name, device)
+    assert field in command.fields, f"{name} has no field {field}; it has {sorted(command.fields)}"
+    expect(f"{name}.{field} received by {device}", expected, command.fields[field])
+
+
 @then(parsers.re(r"the (?P<device>meter|Communications Hub) received (?P<name>\w+)$"))
 def received(user: UserSession, device: str, name: str) -> None:
     _command(user, name, user.meter_id if device == "meter" else user.comms_hub_id)
@@ -93,6 +100,12 @@ def from_annex_c(user: UserSession, field: str, name: str, expected: str) -> Non
     source = command.defaults.get(field, "the request")
     assert source.startswith("Annex C"), f"{name}.{field} came from {source}, not Annex C"
     expect(f"Annex C value of {name}.{field}", expected, command.fields[field])
+
+
+@then(parsers.re(r'the field (?P<field>\w+) of (?P<name>\w+) came from "(?P<source>[^"]+)"'))
+def from_source(user: UserSession, field: str, name: str, source: str) -> None:
+    command = _command(user, name)
+    expect(f"source of {name}.{field}", source, command.defaults.get(field, "the request"))
 
 
 @then(parsers.re(r"the field (?P<field>\w+) of (?P<name>\w+) came from the request"))

@@ -39,7 +39,7 @@ def test_the_report_renders_offline_and_shows_a_failure(browser_page_path: Path,
             rows = page.locator("#clauses tbody tr")
             assert rows.count() == 2
             assert rows.nth(0).locator("td").nth(0).inner_text() == "18.16"
-            assert page.locator("#shown").inner_text() == "44 shown"
+            assert page.locator("#shown").inner_text() == "52 shown"
             page.uncheck("input.f-outcome[value='passed']")
             assert page.locator("#shown").inner_text() == "10 shown"
             failing = page.locator("details.scenario[data-outcome='failed']").first

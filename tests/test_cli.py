@@ -12,7 +12,7 @@ def test_run_writes_results_json_with_the_documented_fields(tmp_path: Path) -> N
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["s1sr_version"] == "4.3"
     assert results["dmc"] == ["secure-esme"]
-    assert results["summary"]["passed"] == 16
+    assert results["summary"]["passed"] == 19
     assert set(results["schema"]) == {"xsd", "requests_validated", "responses_validated", "invalid"}
     scenario = results["scenarios"][0]
     assert {"name", "feature", "clauses", "outcome", "duration_s"} <= set(scenario)
@@ -57,7 +57,7 @@ def test_clauses_json_lists_every_clause_with_its_scenario_count() -> None:
         "18.65",
         "23",
     }
-    assert rows["18.62"]["scenarios"] == 16
+    assert rows["18.62"]["scenarios"] == 19
     assert rows["18.62"]["srvs"] == ["8.11"]
     assert rows["18.65"]["scenarios"] == 0
     assert rows["18.27"]["provenance"] == "consultation"
@@ -166,8 +166,8 @@ def test_credit_only_meter_reports_prepayment_clauses_not_applicable(tmp_path: P
         assert by_clause[clause] == {"not applicable"}, clause
     assert by_clause["18.37"] == {"passed"}
     assert by_clause["18.62"] == {"passed"}
-    assert results["summary"]["not applicable"] == 85
-    assert "85 not applicable" in done.stdout
+    assert results["summary"]["not applicable"] == 93
+    assert "93 not applicable" in done.stdout
     reasons = {s["reason"] for s in results["scenarios"] if "18.3" in s["clauses"]}
     assert reasons == {"Annex A does not map clause 18.3 to device model secure-esme-credit"}
 

@@ -27,7 +27,7 @@ def test_junit_has_a_testcase_per_scenario_with_the_clause_in_the_classname(fail
     assert suite is not None
     cases = suite.findall("testcase")
     results = json.loads((failing_report / "results.json").read_text())
-    assert len(cases) == len(results["scenarios"]) == 44
+    assert len(cases) == len(results["scenarios"]) == 52
     assert suite.get("failures") == "10" and suite.get("errors") == "0"
     failed = [c for c in cases if c.find("failure") is not None]
     assert {c.get("classname") for c in failed} == {"s1sr.4.3.clause-18.16"}
@@ -41,7 +41,7 @@ def test_cucumber_json_has_features_scenarios_and_step_results(failing_report: P
         "18.62 JoinTimePeriod converted to minutes",
     }
     elements = [e for f in features for e in f["elements"]]
-    assert len(elements) == 44
+    assert len(elements) == 52
     statuses = {s["result"]["status"] for e in elements for s in e["steps"]}
     assert statuses == {"passed", "failed", "skipped"}
     for element in elements:
@@ -84,7 +84,7 @@ def test_an_interrupted_run_leaves_a_valid_report_with_not_run_scenarios(tmp_pat
     summary = results["summary"]
     assert isinstance(summary, dict)
     assert summary["not run"] > 0 and summary["passed"] > 0
-    assert sum(summary.values()) == 240
+    assert sum(summary.values()) == 290
     ET.parse(tmp_path / "junit.xml")
     json.loads((tmp_path / "cucumber.json").read_text())
     assert "INTERRUPTED" in (tmp_path / "index.html").read_text()

@@ -62,7 +62,7 @@ def test_remote_run_gives_the_same_verdicts_as_in_process(tmp_path: Path, endpoi
         return [(s["name"], s["outcome"]) for s in results["scenarios"]]
 
     assert verdicts("remote") == verdicts("local")
-    assert len(verdicts("local")) == 120
+    assert len(verdicts("local")) == 145
 
 
 @pytest.fixture(scope="module")
