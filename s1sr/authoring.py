@@ -52,7 +52,7 @@ def check_authoring(folders: list[Path]) -> list[AuthoringProblem]:
     :func:`~s1sr.features_index.check_features`, as a run does.
     """
     clauses, srvs, known_versions = set(known_clauses()), set(SRV_BODIES), set(versions())
-    steps = _step_definitions()
+    steps = {kind: [parser for parser, _ in defs] for kind, defs in step_definitions().items()}
     problems: list[AuthoringProblem] = []
     for feature in check_features(folders):
         path = str(feature.filename)
@@ -115,18 +115,18 @@ def _step_problems(path: str, scenario: Any, steps: dict[str, list[Any]]) -> lis
     return list(problems.values())
 
 
-def _step_definitions() -> dict[str, list[Any]]:
-    """The parsers of the shipped step definitions, by step kind (given, when, then)."""
+def step_definitions() -> dict[str, list[tuple[Any, Any]]]:
+    """The shipped step definitions, (parser, step function), by step kind (given, when, then)."""
     from pytest_bdd.steps import step_function_context_registry
 
     from s1sr.bundle import steps_dir
     from s1sr.plugin.options import _step_modules
 
     modules = {m.__name__ for m in _step_modules(steps_dir())}
-    found: dict[str, list[Any]] = {}
+    found: dict[str, list[tuple[Any, Any]]] = {}
     for context in step_function_context_registry.values():
         if getattr(context.step_func, "__module__", "") in modules:
-            found.setdefault(context.type or "*", []).append(context.parser)
+            found.setdefault(context.type or "*", []).append((context.parser, context.step_func))
     return found
 
 

@@ -22,6 +22,7 @@ from s1sr.duis.safe_xml import parse_xml
 from s1sr.duis.schema import DuisSchema
 from s1sr.duis.signing import Credentials
 from s1sr.errors import InputError
+from s1sr.observability import EVERY_VIEW
 from s1sr.s1sp.api import S1SP, RequestRefused
 
 #: The business originator of requests the harness sends (the RTDS test User).
@@ -108,7 +109,9 @@ class UserSession:
         trust: Credentials,
         schema: DuisSchema | None = None,
         counts: SchemaCounts | None = None,
+        observes: frozenset[str] = EVERY_VIEW,
     ) -> None:
+        """``observes``: the views of the estate the harness has (see :mod:`s1sr.observability`)."""
         self.s1sp = s1sp
         self.adapter = adapter
         self.dmc = dmc
@@ -116,6 +119,9 @@ class UserSession:
         self.schema = schema
         self.counts = counts if counts is not None else SchemaCounts()
         self.counter = 1000
+        self.observes = observes
+        #: Device-side steps noted as not observable, one entry (the view lacked) per step.
+        self.not_observed: list[str] = []
         self.evidence: list[Evidence] = []
         self.last_commands: list[tuple[DeviceCommand, DeviceReply]] = []
         self.last_response: SMETS1Response | None = None

@@ -14,6 +14,7 @@ from s1sr.duis.request import (
 )
 from s1sr.duis.safe_xml import parse_xml
 from s1sr.gherkin import expect
+from s1sr.observability import DEVICE_STATE, can_observe, device_side
 from s1sr.session import UserSession
 
 READS: dict[str, RequestBody] = {
@@ -57,6 +58,8 @@ def meter_is_in_mode(user: UserSession, mode: str) -> None:
         actual = str(response.values.get("Electricity/PaymentMode", "")).lower()
     else:
         # SRV 4.13 carries no payment mode for gas: the adapter's snapshot is the witness.
+        if not can_observe(user, DEVICE_STATE):
+            return
         actual = str(user.meter_state().get("payment_mode", ""))
     expect("payment mode", mode, actual or "unknown")
 
@@ -71,17 +74,20 @@ def _path(state: dict[str, Any], path: str) -> Any:
 
 
 @then(parsers.re(r"the (?P<device>meter|Communications Hub) state shows (?P<path>\S+) (?P<expected>\S+)"))
+@device_side(DEVICE_STATE)
 def state_shows(user: UserSession, device: str, path: str, expected: str) -> None:
     state = user.meter_state(user.meter_id if device == "meter" else user.comms_hub_id)
     expect(f"{device} state {path}", expected, _path(state, path))
 
 
 @then(parsers.re(r"the state of device (?P<device>[0-9A-F-]{23}) shows (?P<path>\S+) (?P<expected>\S+)"))
+@device_side(DEVICE_STATE)
 def device_state_shows(user: UserSession, device: str, path: str, expected: str) -> None:
     expect(f"state of {device} {path}", expected, _path(user.meter_state(device), path))
 
 
 @then(parsers.re(r"the (?P<device>meter|Communications Hub) state has no (?P<path>\S+)"))
+@device_side(DEVICE_STATE)
 def state_has_no(user: UserSession, device: str, path: str) -> None:
     state = user.meter_state(user.meter_id if device == "meter" else user.comms_hub_id)
     try:
@@ -98,11 +104,13 @@ def noted_states() -> dict[str, dict[str, Any]]:
 
 
 @given(parsers.re(r"the state of device (?P<device>[0-9A-F-]{23}) is noted"))
+@device_side(DEVICE_STATE)
 def note_device_state(user: UserSession, noted_states: dict[str, dict[str, Any]], device: str) -> None:
     noted_states[device] = user.meter_state(device)
 
 
 @then(parsers.re(r"the state of device (?P<device>[0-9A-F-]{23}) is as noted"))
+@device_side(DEVICE_STATE)
 def device_state_as_noted(user: UserSession, noted_states: dict[str, dict[str, Any]], device: str) -> None:
     assert device in noted_states, f"note the state of device {device} first"
     before, after = noted_states[device], user.meter_state(device)

@@ -4,6 +4,7 @@ from pytest_bdd import parsers, then
 
 from s1sr.devices.commands import DeviceCommand
 from s1sr.gherkin import expect
+from s1sr.observability import DEVICE_COMMANDS, DEVICE_STATE, device_side
 from s1sr.session import UserSession
 
 
@@ -62,6 +63,7 @@ def refused(user: UserSession, text: str) -> None:
 @then(
     parsers.re(r"the (?P<device>meter|Communications Hub) received (?P<name>\w+) with (?P<field>\w+) (?P<expected>\S+)")
 )
+@device_side(DEVICE_COMMANDS)
 def received_with(user: UserSession, device: str, name: str, field: str, expected: str) -> None:
     target = user.meter_id if device == "meter" else user.comms_hub_id
     command = _command(user, name, target)
@@ -70,6 +72,7 @@ def received_with(user: UserSession, device: str, name: str, field: str, expecte
 
 
 @then(parsers.re(r"device (?P<device>[0-9A-F-]{23}) received (?P<name>\w+) with (?P<field>\w+) (?P<expected>\S+)"))
+@device_side(DEVICE_COMMANDS)
 def device_received_with(user: UserSession, device: str, name: str, field: str, expected: str) -> None:
     command = _command(user, name, device)
     assert field in command.fields, f"{name} has no field {field}; it has {sorted(command.fields)}"
@@ -77,17 +80,20 @@ def device_received_with(user: UserSession, device: str, name: str, field: str, 
 
 
 @then(parsers.re(r"the (?P<device>meter|Communications Hub) received (?P<name>\w+)$"))
+@device_side(DEVICE_COMMANDS)
 def received(user: UserSession, device: str, name: str) -> None:
     _command(user, name, user.meter_id if device == "meter" else user.comms_hub_id)
 
 
 @then("no device command was sent")
+@device_side(DEVICE_COMMANDS)
 def no_command(user: UserSession) -> None:
     sent = user.commands_sent()
     assert not sent, f"expected no device command; the S1SP sent {[c.name for c, _ in sent]}"
 
 
 @then("the meter state is unchanged by the last request")
+@device_side(DEVICE_STATE)
 def unchanged(user: UserSession) -> None:
     before, after = user.state_before_last, user.state_after_last
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
@@ -95,6 +101,7 @@ def unchanged(user: UserSession) -> None:
 
 
 @then(parsers.re(r"the field (?P<field>\w+) of (?P<name>\w+) came from Annex C with value (?P<expected>\S+)"))
+@device_side(DEVICE_COMMANDS)
 def from_annex_c(user: UserSession, field: str, name: str, expected: str) -> None:
     command = _command(user, name)
     source = command.defaults.get(field, "the request")
@@ -103,12 +110,14 @@ def from_annex_c(user: UserSession, field: str, name: str, expected: str) -> Non
 
 
 @then(parsers.re(r'the field (?P<field>\w+) of (?P<name>\w+) came from "(?P<source>[^"]+)"'))
+@device_side(DEVICE_COMMANDS)
 def from_source(user: UserSession, field: str, name: str, source: str) -> None:
     command = _command(user, name)
     expect(f"source of {name}.{field}", source, command.defaults.get(field, "the request"))
 
 
 @then(parsers.re(r"the field (?P<field>\w+) of (?P<name>\w+) came from the request"))
+@device_side(DEVICE_COMMANDS)
 def from_request(user: UserSession, field: str, name: str) -> None:
     command = _command(user, name)
     assert field in command.fields, f"{name} has no field {field}"

@@ -23,12 +23,15 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], ma
 
     from s1sr.bundle import features_dir
     from s1sr.features_index import scenario_counts
+    from s1sr.observability import DEVICE_COMMANDS, scenario_views
 
     catalogue = load_catalogue(s1sr_version)
     if matrix:
         print_matrix(catalogue, as_json)
         return
-    counts = scenario_counts(list(feature_dirs) or [features_dir()])
+    folders = list(feature_dirs) or [features_dir()]
+    counts = scenario_counts(folders)
+    views = scenario_views(folders)
     rows: list[dict[str, Any]] = [
         {
             "id": c.id,
@@ -38,6 +41,9 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], ma
             "detail_provenance": c.detail_provenance,
             "device_models": list(c.device_models),
             "scenarios": counts.get(c.id, 0),
+            # Judged whole by a User over DUIS: every step user-visible; with a rig, device state too.
+            "observable_over_duis": sum(1 for v in views.get(c.id, []) if not v),
+            "observable_over_duis_with_rig": sum(1 for v in views.get(c.id, []) if DEVICE_COMMANDS not in v),
             "reading": c.reading,
         }
         for c in catalogue.clauses
@@ -46,8 +52,9 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], ma
         out.print(json.dumps(rows, indent=2), markup=False)
         return
     table = Table(title=f"S1SR {catalogue.version} ({catalogue.status}): Secure clauses")
-    for column in ("clause", "title", "SRVs", "provenance", "detail", "scenarios"):
-        table.add_column(column, justify="right" if column == "scenarios" else "left")
+    numeric = ("scenarios", "over DUIS")
+    for column in ("clause", "title", "SRVs", "provenance", "detail", *numeric):
+        table.add_column(column, justify="right" if column in numeric else "left")
     for r in rows:
         table.add_row(
             r["id"],
@@ -56,8 +63,14 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], ma
             r["provenance"],
             r["detail_provenance"],
             str(r["scenarios"]),
+            str(r["observable_over_duis"]),
         )
     out.print(table)
+    out.print(
+        "over DUIS: scenarios a DCC User can judge whole (s1sr run --target duis); the others have device-side "
+        "steps, reported as not observable there",
+        markup=False,
+    )
     if catalogue.annex_c:
         annex = Table(title="Annex C defaults")
         for column in ("SRV", "command", "field", "value", "unit", "provenance"):

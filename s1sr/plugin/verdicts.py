@@ -9,6 +9,7 @@ import pytest
 from s1sr.devices.adapter import DeviceError
 from s1sr.errors import S1srError
 from s1sr.gherkin import Mismatch
+from s1sr.observability import NOT_OBSERVABLE
 from s1sr.plugin.journaling import end_journal, is_worker, journal_result, record_of_run
 from s1sr.plugin.keys import NOT_APPLICABLE, RESULT_KEY, SESSION_KEY
 from s1sr.plugin.settings import SETTINGS_KEY
@@ -94,11 +95,25 @@ def _mark_step(request: pytest.FixtureRequest, scenario: Any, step: Any, status:
                 result.steps[index]["status"] = status
 
 
+#: How many of the session's not-observed notes the scenario's steps have accounted for.
+_NOTED_KEY = pytest.StashKey[int]()
+
+
 def pytest_bdd_after_step(
     request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any, step_func_args: Any
 ) -> None:
-    """A step passed."""
-    _mark_step(request, scenario, step, "passed")
+    """A step passed, or (a device-side step on a target without its view) was not observable."""
+    status = "passed"
+    session = request.node.stash.get(SESSION_KEY, None)
+    if session is not None:
+        noted = len(session.not_observed)
+        if noted > request.node.stash.get(_NOTED_KEY, 0):
+            request.node.stash[_NOTED_KEY] = noted
+            status = NOT_OBSERVABLE
+            result = _result_of(request)
+            if result is not None:
+                result.not_observed.append(f"{step.keyword.strip()} {step.name}")
+    _mark_step(request, scenario, step, status)
 
 
 def pytest_bdd_step_error(

@@ -38,6 +38,7 @@ def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
         verdict_reason=reason,
         verdict_class={CONFORMANT: "ok", NOT_CONFORMANT: "bad"}.get(verdict, "unsure"),
         summary=record.summary(),
+        not_observable=record.not_observable(),
         verdicts=VERDICTS,
         clause_rows=rows,
         scenarios=record.scenarios,

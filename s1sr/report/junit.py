@@ -33,6 +33,7 @@ def junit_xml(record: RunRecord) -> bytes:
         ("verdict", record.verdict()),
         ("verdict_reason", record.verdict_and_reason()[1]),
         ("interrupted", "true" if record.interrupted else "false"),
+        ("not_observable_steps", str(record.not_observable()["steps"])),
     ):
         etree.SubElement(properties, "property", name=name, value=value)
     for s in record.scenarios:
@@ -45,7 +46,10 @@ def junit_xml(record: RunRecord) -> bytes:
             time=f"{s.duration_s:.3f}",
             file=s.feature_file,
         )
-        etree.SubElement(etree.SubElement(case, "properties"), "property", name="id", value=s.id)
+        case_properties = etree.SubElement(case, "properties")
+        etree.SubElement(case_properties, "property", name="id", value=s.id)
+        for step in s.not_observed:  # device-side steps this target could not observe: shown, never hidden
+            etree.SubElement(case_properties, "property", name="not_observable", value=step)
         if s.outcome == "failed":
             etree.SubElement(case, "failure", message=s.reason[:500], type="non-conformance").text = s.reason
         elif s.outcome == "error":

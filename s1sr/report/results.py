@@ -26,12 +26,16 @@ applicable at all).
 - ``verdict``: ``CONFORMANT``, ``NOT CONFORMANT`` or ``INCONCLUSIVE``; ``verdict_reason``: why, in words;
   ``exit_code``: what ``s1sr run`` exits with for it (0, 1, 3; 130 when interrupted);
 - ``summary``: count per verdict;
+- ``not_observable``: ``steps``, the device-side steps the target could not observe (the harness over
+  DUIS sees what a User sees), and ``passed_scenarios``, the passed scenarios holding any;
 - ``schema``: ``xsd`` (path or null), ``requests_validated``, ``responses_validated``, ``invalid``;
 - ``scenarios``: per scenario example ``id`` (unique and stable: feature file, scenario line, Examples
   line and row, DMC), ``name`` (unique within a DMC: outline rows whose rendered names coincide carry
   their example values), ``feature``, ``feature_file``, ``clauses``,
   ``srvs``, ``dmc``, ``outcome``, ``duration_s``, ``reason``, ``steps`` (``keyword``, ``text``,
-  ``line``, ``status``), ``mismatch`` (``what``, ``expected``, ``actual``, for a failed comparison),
+  ``line``, ``status``: passed, failed, error, undefined, not run, or not observable),
+  ``not_observed`` (those device-side steps, as written), ``mismatch`` (``what``, ``expected``,
+  ``actual``, for a failed comparison),
   and ``evidence`` (per request:
   ``srv``, ``request_xml``, ``response_xml``, ``device_commands`` with the fields that came
   from Annex C under ``defaults``, schema and signature verdicts, outcomes).
@@ -75,6 +79,8 @@ class ScenarioResult:
     example: dict[str, str] = field(default_factory=dict)
     #: Its place in the run's selection before ``--shard`` split it (journal only: merged shards keep one order).
     position: int = 0
+    #: Its device-side steps the target could not observe ("Then the meter received ..."), as written.
+    not_observed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -110,6 +116,14 @@ class RunRecord:
                 row[s.outcome] += 1
         return dict(sorted(table.items(), key=lambda kv: _clause_key(kv[0])))
 
+    def not_observable(self) -> dict[str, int]:
+        """Device-side steps the target could not observe: how many, in how many passed scenarios."""
+        passed = [s for s in self.scenarios if s.outcome == "passed" and s.not_observed]
+        return {
+            "steps": sum(len(s.not_observed) for s in self.scenarios),
+            "passed_scenarios": len(passed),
+        }
+
     def verdict(self) -> str:
         """CONFORMANT, NOT CONFORMANT or INCONCLUSIVE (see the module docstring)."""
         return self.verdict_and_reason()[0]
@@ -124,6 +138,12 @@ class RunRecord:
             return INCONCLUSIVE, (f"no failure, but the system under test was not fully judged ({', '.join(unjudged)})")
         if not counts["passed"]:
             return INCONCLUSIVE, "nothing applicable was judged: no selected scenario applies to this version and DMC"
+        unseen = self.not_observable()
+        if unseen["passed_scenarios"]:
+            return CONFORMANT, (
+                f"all {counts['passed']} applicable scenario(s) passed; {unseen['passed_scenarios']} of them "
+                f"with {unseen['steps']} device-side step(s) not observable on this target"
+            )
         return CONFORMANT, f"all {counts['passed']} applicable scenario(s) passed"
 
     def exit_code(self) -> int:
@@ -144,6 +164,7 @@ class RunRecord:
             "verdict_reason": self.verdict_and_reason()[1],
             "exit_code": self.exit_code(),
             "summary": self.summary(),
+            "not_observable": self.not_observable(),
             "schema": {
                 "xsd": self.xsd,
                 "requests_validated": self.requests_validated,
