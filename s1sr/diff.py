@@ -21,7 +21,9 @@ from s1sr.catalogue import AnnexCDefault, Catalogue, Clause, load_catalogue
 from s1sr.errors import ConfigError, S1srError
 from s1sr.report.files import write_atomically
 
-COMPARED = ("title", "srvs", "provenance", "detail_provenance", "device_models", "reading", "parameters")
+#: What makes a clause "changed": what it applies to and how it is judged. Its title and the prose
+#: of its reading are not compared: rewording is not a change of behaviour (the runs show that).
+COMPARED = ("srvs", "provenance", "detail_provenance", "device_models", "parameters")
 
 
 @dataclass
@@ -218,10 +220,7 @@ def what_differs(diff: VersionDiff, c: ClauseDiff) -> str:
     if c.status == "removed":
         parts.append(f"not in {diff.b}")
     for name, change in c.changes.items():
-        if name == "reading":
-            parts.append("reading changed")
-        else:
-            parts.append(f"{name}: {json.dumps(change['a'])} → {json.dumps(change['b'])}")
+        parts.append(f"{name}: {json.dumps(change['a'])} → {json.dumps(change['b'])}")
     if c.a_fails_b:
         parts.append(f"the {diff.a} S1SP fails {len(c.a_fails_b)} of {diff.b}'s scenarios, e.g. {c.a_fails_b[0]}")
     if c.b_fails_a:

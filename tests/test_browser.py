@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_mutant
+
 CHROMIUM = os.environ.get("S1SR_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -57,3 +59,70 @@ def test_the_report_renders_offline_and_shows_a_failure(browser_page_path: Path,
         finally:
             browser.close()
     assert outside == []
+
+
+def test_failures_come_first_and_the_clause_table_links_to_them(browser_page_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(browser_page_path.as_uri())
+            outcomes = page.locator("details.scenario").evaluate_all("ds => ds.map(d => d.dataset.outcome)")
+            assert outcomes == ["failed"] * 10 + ["passed"] * 42
+            row = page.locator("#clauses tbody tr[data-clause='18.16']")
+            assert row.get_attribute("class") == "attention"
+            assert page.locator("#clauses tbody tr[data-clause='18.62']").get_attribute("class") is None
+            link = row.locator("a")
+            assert link.count() == 1 and link.inner_text() == "10"
+            target = (link.get_attribute("href") or "").removeprefix("#")
+            first = page.locator("details.scenario").first
+            assert first.get_attribute("id") == target
+            assert first.get_attribute("open") is None
+            link.click()
+            assert first.get_attribute("open") is not None  # following the link opens the scenario
+            assert "s1sr 0.1.0" in page.locator("#tool").inner_text()
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def three_failures(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if CHROMIUM is None:
+        pytest.skip("no chromium")
+    folder = tmp_path_factory.mktemp("three-failures")
+    done = run_mutant(
+        "no_load_limit_check", "run", "--clause", "18.37", "--dmc", "secure-esme", "-k", "not position",
+        "--report-dir", str(folder),
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "9 passed, 3 failed, 0 error" in done.stdout
+    return folder / "index.html"
+
+
+def test_printed_on_a4_the_failures_are_expanded_and_the_passes_left_out(three_failures: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+    from pypdf import PdfReader
+
+    pdf = tmp_path / "report.pdf"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(three_failures.as_uri())
+            page.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # what the browser's Print fires
+            assert page.locator("details.scenario[open]").count() == 3
+            page.pdf(path=str(pdf), prefer_css_page_size=True)
+        finally:
+            browser.close()
+    reader = PdfReader(str(pdf))
+    assert 1 <= len(reader.pages) <= 3
+    for printed in reader.pages:
+        width, height = float(printed.mediabox.width), float(printed.mediabox.height)
+        assert abs(width - 595.3) < 1 and abs(height - 841.9) < 1  # A4 in points
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).replace("\ufb01", "fi").split())
+    assert "NOT CONFORMANT" in text
+    for watts in ("65536", "100000", "4294967295"):
+        assert f"threshold {watts} W does not fit" in text  # each failure's reason, expanded
+    assert "is accepted and reaches the meter unchanged" not in text  # passed scenarios are not printed

@@ -52,10 +52,13 @@ FEATURES_OPTION = click.option(
 )
 
 
-@click.group(cls=S1srGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=S1srGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="s1sr")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Conformance harness for the SMETS1 Supporting Requirements (S1SR), Secure cohort."""
+    if ctx.invoked_subcommand is None:  # a bare `s1sr` asks what it can do: the help, and success
+        click.echo(ctx.get_help())
 
 
 def write_output(path: Path, data: bytes) -> None:

@@ -57,9 +57,11 @@ def diff(a: str, b: str, dmcs: tuple[str, ...], report_dir: Path | None, as_json
 @click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
 @click.option("--xsd", default=None, help="DUIS schema for the run, when one is needed.")
 def consultation(report_dir: Path, s1sr_version: str, xsd: str | None) -> None:
-    """Write consultation.docx and consultation.md: per question, the clauses, readings and last verdicts.
+    """Write consultation.docx and consultation.md: per question, a response box and the evidence of a run.
 
-    Uses REPORT_DIR/results.json when it holds a run of the same S1SR version; otherwise runs the suite first.
+    Uses REPORT_DIR/results.json when it holds a run of the same S1SR version. Otherwise runs the
+    suite first: into REPORT_DIR when it holds no run, else into REPORT_DIR-s1sr-VERSION beside
+    it, so another run's reports are never overwritten. The pack goes beside the run it is built from.
     """
     import subprocess
 
@@ -67,14 +69,19 @@ def consultation(report_dir: Path, s1sr_version: str, xsd: str | None) -> None:
     from s1sr.report.files import write_atomically
 
     catalogue = load_catalogue(s1sr_version)
-    results_file = report_dir / "results.json"
-    results: dict[str, Any] = {}
-    if results_file.is_file():
-        try:
-            results = json.loads(results_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read results.json ({exc})", str(results_file), "run s1sr run again") from None
-    if results.get("s1sr_version") != s1sr_version:
+    results = _results_in(report_dir)
+    if results is not None and results.get("s1sr_version") != s1sr_version:
+        held = results.get("s1sr_version", "another version")
+        report_dir = report_dir.with_name(f"{report_dir.name}-s1sr-{s1sr_version}")
+        out.print(f"the run there is of S1SR {held}, which stays as it is; using {report_dir}", markup=False)
+        results = _results_in(report_dir)
+    if results is None or results.get("s1sr_version") != s1sr_version:
+        if results is not None:
+            raise InputError(
+                f"{report_dir / 'results.json'} holds a run of S1SR {results.get('s1sr_version')}",
+                "--report-dir",
+                "choose another folder",
+            )
         out.print(f"no S1SR {s1sr_version} run in {report_dir}: running the suite first", markup=False)
         args = [sys.executable, "-m", "s1sr", "run", "--s1sr-version", s1sr_version, "--report-dir", str(report_dir)]
         if xsd:
@@ -82,10 +89,26 @@ def consultation(report_dir: Path, s1sr_version: str, xsd: str | None) -> None:
         done = subprocess.run(args, capture_output=True, text=True)
         if done.returncode not in (0, 1, 3):
             raise InputError("the run for the pack failed", "consultation", done.stderr.strip()[-200:])
-        results = json.loads(results_file.read_text(encoding="utf-8"))
+        results = _results_in(report_dir) or {}
     pack = build_pack(catalogue, results)
     write_atomically(report_dir / "consultation.md", pack_markdown(pack).encode("utf-8"))
     write_atomically(report_dir / "consultation.docx", pack_docx(pack))
     out.print(
         f"consultation pack: {report_dir / 'consultation.docx'} and {report_dir / 'consultation.md'}", markup=False
     )
+
+
+def _results_in(report_dir: Path) -> dict[str, Any] | None:
+    """The run recorded in ``report_dir`` (None when it holds none); InputError for an unreadable record."""
+    results_file = report_dir / "results.json"
+    if not results_file.is_file():
+        return None
+    try:
+        results = json.loads(results_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read results.json ({exc})", str(results_file), "run s1sr run again") from None
+    if not isinstance(results, dict):
+        raise InputError(
+            "results.json is not a run record (not a JSON object)", str(results_file), "run s1sr run again"
+        )
+    return results

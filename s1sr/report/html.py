@@ -2,32 +2,63 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
 from s1sr.catalogue import Catalogue
-from s1sr.report.results import CONFORMANT, NOT_CONFORMANT, VERDICTS, RunRecord
+from s1sr.report.results import CONFORMANT, NOT_CONFORMANT, VERDICTS, RunRecord, ScenarioResult, clause_key
 
 
 def _environment() -> Environment:
     return Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
+#: The order scenarios are listed in: what needs attention first.
+OUTCOME_ORDER = ("failed", "error", "not run", "passed", "not applicable")
+
+
+def anchor(scenario: ScenarioResult, index: int) -> str:
+    """The page anchor of a scenario: unique within the page, stable for one record."""
+    return f"s{index}-" + re.sub(r"[^A-Za-z0-9]+", "-", scenario.id).strip("-")[-80:]
+
+
+def ordered(record: RunRecord) -> list[tuple[str, ScenarioResult]]:
+    """The scenarios, failures first, then errors, not run, passed, not applicable; each in clause, then DMC order."""
+    positions = {id(s): i for i, s in enumerate(record.scenarios)}
+
+    def key(s: ScenarioResult) -> tuple[Any, ...]:
+        first_clause = min((clause_key(c) for c in s.clauses), default=(10**6,))
+        return (OUTCOME_ORDER.index(s.outcome), first_clause, s.dmc, positions[id(s)])
+
+    return [(anchor(s, positions[id(s)]), s) for s in sorted(record.scenarios, key=key)]
+
+
 def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
     """Render the report page for ``record``."""
     template_text = resources.files("s1sr.report").joinpath("templates", "index.html.j2").read_text(encoding="utf-8")
     template = _environment().from_string(template_text)
+    scenarios = ordered(record)
     rows: list[dict[str, Any]] = []
     for clause_id, counts in record.by_clause().items():
         clause = catalogue.clause(clause_id)
+        links = {}
+        for outcome in ("failed", "error", "not run"):
+            found = next(
+                (a for a, s in scenarios if s.outcome == outcome and clause_id in (s.clauses or ["(no clause)"])), None
+            )
+            if found is not None:
+                links[outcome] = found
         rows.append(
             {
                 "id": clause_id,
                 "title": clause.title if clause else "(not in this S1SR version)",
                 "provenance": f"{clause.provenance} / detail: {clause.detail_provenance}" if clause else "-",
                 "counts": counts,
+                "links": links,
+                "attention": bool(counts["failed"] or counts["error"]),
             }
         )
     verdict, reason = record.verdict_and_reason()
@@ -41,6 +72,7 @@ def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
         not_observable=record.not_observable(),
         verdicts=VERDICTS,
         clause_rows=rows,
-        scenarios=record.scenarios,
+        scenarios=scenarios,
+        tool=record.tool,
     )
     return page.encode("utf-8")

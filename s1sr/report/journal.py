@@ -65,7 +65,9 @@ from pathlib import Path
 from typing import Any
 
 from s1sr import __version__
+from s1sr.bundle import features_dir
 from s1sr.errors import ConfigError, InputError
+from s1sr.report.provenance import source_state
 from s1sr.report.results import VERDICTS, RunRecord, ScenarioResult, scenario_from_dict
 
 #: The first bytes of every journal.
@@ -223,7 +225,7 @@ class JournalWriter:
         """The process's first line: who it is and what the run tests."""
         line = {"journal": "s1sr-journal", "format": FORMAT, "kind": "header", "run": self.target.run}
         line |= {"worker": self.worker, "pid": os.getpid(), "host": socket.gethostname(), "started": started}
-        self._write(line | identity.as_dict())
+        self._write(line | identity.as_dict() | {"source": source_state(features_dir())})
 
     def append(self, kind: str, fields: dict[str, Any]) -> None:
         """A line of ``kind`` with ``fields``."""
@@ -532,6 +534,11 @@ def _record(runs: dict[str, _Run]) -> tuple[RunRecord, str, str]:
         adapter=", ".join(_distinct(h["adapter"] for h in headers)),
         s1sp=", ".join(_distinct(h["s1sp"] for h in headers)),
         interrupted=any(run.interrupted() for run in runs.values()),
+        tool={
+            "s1sr": ", ".join(_distinct(str(h.get("s1sr", "?")) for h in headers)),
+            "hosts": _distinct(str(h.get("host", "?")) for h in headers),
+            "source": headers[0].get("source"),
+        },
     )
     ordered: list[tuple[int, int, ScenarioResult]] = []
     for index, run in enumerate(runs.values()):

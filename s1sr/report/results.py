@@ -21,6 +21,8 @@ applicable at all).
 - ``s1sr_version``: the S1SR version run;
 - ``dmc``: the Device Model Combinations run, a list of ids;
 - ``adapter``, ``s1sp``: the device adapter and the S1SP under test, by name;
+- ``tool``: what produced the record: ``s1sr`` (the tool's version), ``hosts``, ``source`` (``commit`` and
+  ``dirty`` of the checkout the features, steps and package came from; null from a plain install);
 - ``started``, ``finished``: ISO 8601 UTC; ``interrupted``: true when Ctrl-C, SIGTERM or a crash stopped
   the run (its unfinished scenarios are ``not run``);
 - ``verdict``: ``CONFORMANT``, ``NOT CONFORMANT`` or ``INCONCLUSIVE``; ``verdict_reason``: why, in words;
@@ -99,6 +101,8 @@ class RunRecord:
     responses_validated: int = 0
     invalid: int = 0
     scenarios: list[ScenarioResult] = field(default_factory=list)
+    #: What produced the record: ``s1sr`` (tool version), ``hosts``, ``source`` (commit and dirty flag, or None).
+    tool: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
         """Count of scenarios per verdict."""
@@ -114,7 +118,7 @@ class RunRecord:
             for clause in s.clauses or ["(no clause)"]:
                 row = table.setdefault(clause, dict.fromkeys(VERDICTS, 0))
                 row[s.outcome] += 1
-        return dict(sorted(table.items(), key=lambda kv: _clause_key(kv[0])))
+        return dict(sorted(table.items(), key=lambda kv: clause_key(kv[0])))
 
     def not_observable(self) -> dict[str, int]:
         """Device-side steps the target could not observe: how many, in how many passed scenarios."""
@@ -160,6 +164,7 @@ class RunRecord:
             "started": self.started,
             "finished": self.finished,
             "interrupted": self.interrupted,
+            "tool": self.tool,
             "verdict": self.verdict(),
             "verdict_reason": self.verdict_and_reason()[1],
             "exit_code": self.exit_code(),
@@ -195,7 +200,8 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def _clause_key(clause: str) -> tuple[int, ...]:
+def clause_key(clause: str) -> tuple[int, ...]:
+    """Sort key of a clause id: 18.3 before 18.16; an id that is not numeric last."""
     try:
         return tuple(int(p) for p in clause.split("."))
     except ValueError:
