@@ -24,8 +24,8 @@ from s1sr.devices.adapter import DeviceError
 from s1sr.devices.registry import create_adapter
 from s1sr.errors import ConfigError, InputError
 from s1sr.plugin import RunSettings, build_settings
-from s1sr.plugin.options import SettingsHandoff
-from s1sr.plugin.settings import claim_reports
+from s1sr.plugin.options import SettingsHandoff, refuse_workers_over_duis
+from s1sr.plugin.settings import DUIS_OPTIONS, IN_PROCESS, claim_reports
 from s1sr.report.results import CONFORMANT, INTERRUPTED_EXIT, NOT_CONFORMANT, RUN_VERDICTS, VERDICTS, RunRecord
 
 SUITE = Path(__file__).resolve().parent / "suite"
@@ -54,8 +54,13 @@ class RunOptions:
     signing_cert: Path | None = None
     adapter: str = "simulated"
     adapter_options: list[str] = field(default_factory=list)
-    s1sp: str = "reference"
+    #: The S1SP in process (None: not given, the reference one).
+    s1sp: str | None = None
     s1sp_version: str | None = None
+    #: Where the S1SP under test is: "in-process" or "duis" (a DUIS endpoint, reached as a DCC User).
+    target: str = IN_PROCESS
+    #: The DUIS target's options, by :data:`s1sr.plugin.settings.DUIS_OPTIONS` field (only those given).
+    duis: dict[str, Any] = field(default_factory=dict)
     #: pytest-xdist worker processes (0: none, the scenarios run in this process).
     workers: int = 0
     #: ``K/N``: run only part K of N of the selected scenarios (merge the parts' journals with ``s1sr report``).
@@ -138,6 +143,8 @@ def check_options(options: RunOptions) -> RunSettings:
         s1sp=options.s1sp,
         s1sp_version=options.s1sp_version,
         shard=options.shard,
+        target=options.target,
+        duis=options.duis,
     )
     if not 0 <= options.workers <= MAX_WORKERS:
         raise ConfigError(
@@ -145,6 +152,7 @@ def check_options(options: RunOptions) -> RunSettings:
             "--workers",
             "for example --workers 2 on two cores",
         )
+    refuse_workers_over_duis(settings, options.workers > 0)
     for folder in settings.feature_dirs:
         if not any(folder.rglob("*.feature")):
             raise InputError("no .feature files in this folder", str(folder))
@@ -160,7 +168,12 @@ def check_options(options: RunOptions) -> RunSettings:
             raise ConfigError(
                 str(exc), f"--adapter {options.adapter}", "check that the devices are reachable"
             ) from None
-    claim_reports(settings, options.report_dir, journal=options.journal)  # last: nothing above fails holding it
+    settings.start_target()  # the DUIS target's response listener: a port in use is found now
+    try:
+        claim_reports(settings, options.report_dir, journal=options.journal)  # last: nothing above fails holding it
+    except BaseException:
+        settings.stop_target()
+        raise
     return settings
 
 
@@ -191,7 +204,12 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
         args += ["--xsd", xsd]
     if options.report_dir is not None:
         args += ["--s1sr-results", str(options.report_dir.resolve())]
-    args += ["--s1sr-adapter", options.adapter, "--s1sr-s1sp", options.s1sp]
+    args += ["--s1sr-adapter", options.adapter, "--s1sr-target", options.target]
+    if options.s1sp:
+        args += ["--s1sr-s1sp", options.s1sp]
+    for name, value in options.duis.items():
+        for one in value if isinstance(value, (list, tuple)) else [value]:
+            args += [f"--s1sr-{DUIS_OPTIONS[name]}", str(one)]
     if options.s1sp_version:
         args += ["--s1sr-s1sp-version", options.s1sp_version]
     for pair in options.adapter_options:
@@ -223,6 +241,7 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
         code = pytest.main(pytest_arguments(options, dmcs, folders, xsd), plugins=[view, SettingsHandoff(settings)])
     finally:
         signal.signal(signal.SIGTERM, previous)
+        settings.stop_target()
         if settings.report_claim is not None:
             settings.report_claim.release()
         if settings.journal is not None and settings.journal.temporary:

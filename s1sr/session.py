@@ -9,18 +9,24 @@ at the adapter), never on the S1SP's internals, so any S1SP can be judged alike.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from lxml import etree
 
 from s1sr.catalogue import DMC
 from s1sr.devices.commands import DeviceCommand, DeviceReply
 from s1sr.devices.recording import RecordingAdapter
+from s1sr.duis.namespaces import NSMAP
 from s1sr.duis.request import RequestBody, RequestId, ServiceRequest, build_request
 from s1sr.duis.response import ParsedResponse, SMETS1Response, parse_response
 from s1sr.duis.safe_xml import parse_xml
 from s1sr.duis.schema import DuisSchema
-from s1sr.duis.signing import Credentials
+from s1sr.duis.signing import Credentials, SignatureCheck, verify_element
 from s1sr.errors import InputError
 from s1sr.observability import EVERY_VIEW
 from s1sr.s1sp.api import S1SP, RequestRefused
@@ -29,6 +35,43 @@ from s1sr.s1sp.api import S1SP, RequestRefused
 USER_ID = "90-B3-D5-1F-30-01-00-00"
 #: The DCC, business target of SRV 11.1.
 DCC_ID = "90-B3-D5-1F-30-00-00-02"
+#: Where the counters of an in-process run start: the same every run, so its evidence is too.
+IN_PROCESS_COUNTER_START = 1000
+
+
+class OriginatorCounter:
+    """The User's originator counters for a run: strictly rising across every scenario of the process.
+
+    One source per process, shared by every :class:`UserSession`, because a DUIS endpoint
+    refuses a counter that is not above every one already accepted from the User (a replay).
+    Thread-safe.
+    """
+
+    def __init__(self, start: int = IN_PROCESS_COUNTER_START) -> None:
+        """Counters after ``start``: the first issued is ``start + 1``."""
+        self._last = start
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_clock(cls) -> OriginatorCounter:
+        """Counters from the time in milliseconds, as DCC's signing tool stamps them.
+
+        So a later run against the same long-lived endpoint starts above every counter of an
+        earlier one (as long as no run sends more than one request a millisecond on average).
+        """
+        return cls(time.time_ns() // 1_000_000)
+
+    @property
+    def last(self) -> int:
+        """The last counter issued (the start, before any)."""
+        with self._lock:
+            return self._last
+
+    def next(self) -> int:
+        """The next counter, above every one issued before."""
+        with self._lock:
+            self._last += 1
+            return self._last
 
 
 class SchemaViolation(AssertionError):
@@ -109,18 +152,32 @@ class UserSession:
         trust: Credentials,
         schema: DuisSchema | None = None,
         counts: SchemaCounts | None = None,
+        *,
+        counters: OriginatorCounter | None = None,
+        s1sp_certificates: Sequence[bytes] = (),
         observes: frozenset[str] = EVERY_VIEW,
     ) -> None:
-        """``observes``: the views of the estate the harness has (see :mod:`s1sr.observability`)."""
+        """A session sending through ``s1sp``; the estate is seen through ``adapter``.
+
+        ``trust`` holds the certificate the S1SP signs SMETS1 Responses with, unless
+        ``s1sp_certificates`` names the certificates that may (any one of them verifies).
+        ``counters`` is the run's counter source (a fresh one from 1000 when not given);
+        ``observes`` says what of the estate the harness sees ("device-commands",
+        "device-state"): all of it in process, less behind a DUIS endpoint.
+        """
         self.s1sp = s1sp
         self.adapter = adapter
         self.dmc = dmc
         self.trust = trust
+        self.s1sp_certificates: tuple[bytes, ...] = tuple(s1sp_certificates) or (trust.cert_pem,)
         self.schema = schema
         self.counts = counts if counts is not None else SchemaCounts()
-        self.counter = 1000
+        self.counters = counters if counters is not None else OriginatorCounter()
+        #: The counter of the last request (the source's start before any).
+        self.counter = self.counters.last
+        #: What of the estate this session can see: "device-commands", "device-state".
         self.observes = observes
-        #: Device-side steps noted as not observable, one entry (the view lacked) per step.
+        #: Steps recorded as not observable on this target (their texts), in order.
         self.not_observed: list[str] = []
         self.evidence: list[Evidence] = []
         self.last_commands: list[tuple[DeviceCommand, DeviceReply]] = []
@@ -157,8 +214,8 @@ class UserSession:
     # -- sending ---------------------------------------------------------------
 
     def request(self, srv: str, body: RequestBody, target: str) -> ServiceRequest:
-        """A typed request from the User to ``target`` with the next counter."""
-        self.counter += 1
+        """A typed request from the User to ``target`` with the run's next counter."""
+        self.counter = self.counters.next()
         return ServiceRequest(RequestId(USER_ID, target, self.counter), srv, body)
 
     def send(
@@ -193,7 +250,7 @@ class UserSession:
             record.response_xml = response_xml.decode("utf-8")
             if self.schema is not None:
                 self._check(response_xml, "response", record)
-            read = parse_response(parse_xml(response_xml, f"SRV {srv} response"), self.trust.cert_pem)
+            read = self._verified(parse_xml(response_xml, f"SRV {srv} response"))
             record.signature = read.signature.reason
             if not read.signature.valid:
                 raise SignatureFailure(f"SRV {srv} response: {read.signature.reason}")
@@ -222,6 +279,18 @@ class UserSession:
         if response is None:
             raise AssertionError(f"the S1SP refused the SRV {srv} read: {self.evidence[-1].refused}")
         return response
+
+    def _verified(self, root: etree._Element) -> ParsedResponse:
+        """The response read, its SMETS1 Response's signature checked with each trusted certificate in turn."""
+        read = parse_response(root, self.s1sp_certificates[0])
+        signed = root.find("sr:Body/sr:SMETS1ResponseMessage/sr:SMETS1SignedResponse", NSMAP)
+        if read.signature.valid or signed is None:
+            return read
+        for cert in self.s1sp_certificates[1:]:
+            check: SignatureCheck = verify_element(signed, cert)
+            if check.valid:
+                return dataclasses.replace(read, signature=check)
+        return read  # the first certificate's reason stands for all
 
     def _check(self, xml: bytes, kind: str, record: Evidence) -> None:
         """Validate against the DUIS schema; the verdict goes into the evidence, a violation fails the scenario."""

@@ -571,7 +571,7 @@ def test_the_duis_target_refuses_a_wrong_option_in_one_line(user: Credentials, t
     with pytest.raises(ConfigError) as wrong:
         DuisTarget.configure(url="ftp://x", user_key=str(key), user_cert=str(cert), trust=str(cert))
     assert wrong.value.line() == "--duis-url: 'ftp://x' is not an http(s) URL; e.g. http://127.0.0.1:8090/duis/response"
-    with pytest.raises(ConfigError, match=r"^--target duis: the DUIS target needs trust"):
+    with pytest.raises(ConfigError, match=r"^--target duis: the DUIS target needs --trust;"):
         DuisTarget.configure(url="http://127.0.0.1:1", user_key=str(key), user_cert=str(cert))
 
 

@@ -37,7 +37,38 @@ class RunCommand(click.Command):
 @click.option("--adapter", default="simulated", show_default=True, help="Device adapter: name or module:attr.")
 @click.option("--adapter-option", "adapter_options", multiple=True, help="KEY=VALUE for the adapter (repeatable).")
 @click.option("--device-url", default=None, help="Endpoint of the remote adapter (same as --adapter-option url=...).")
-@click.option("--s1sp", default="reference", show_default=True, help="S1SP under test: name or module:attr.")
+@click.option(
+    "--target",
+    type=click.Choice(["in-process", "duis"]),
+    default="in-process",
+    show_default=True,
+    help="Where the S1SP under test is: in this process (--s1sp), or behind a DUIS endpoint reached as a DCC User.",
+)
+@click.option("--s1sp", default=None, help="S1SP under test, in process: name or module:attr (default: reference).")
+@click.option("--duis-url", default=None, help="DUIS target: the endpoint's base URL, e.g. http://127.0.0.1:8079.")
+@click.option("--user-key", type=click.Path(path_type=Path), help="DUIS target: the User's PEM P-256 signing key.")
+@click.option("--user-cert", type=click.Path(path_type=Path), help="DUIS target: the certificate of --user-key.")
+@click.option(
+    "--trust",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="DUIS target: a file or folder of the certificates that sign the endpoint's responses (repeatable).",
+)
+@click.option(
+    "--response-listen",
+    default=None,
+    metavar="HOST:PORT",
+    help="DUIS target: where asynchronous responses arrive (default: 127.0.0.1:8090).",
+)
+@click.option(
+    "--response-path", default=None, help="DUIS target: the path they are POSTed to (default: /duis/response)."
+)
+@click.option(
+    "--response-timeout",
+    type=float,
+    default=None,
+    help="DUIS target: seconds a request may take to its result (default: 30).",
+)
 @click.option(
     "--s1sp-version", default=None, help="S1SR version whose rules the S1SP applies (default: --s1sr-version)."
 )
@@ -73,7 +104,15 @@ def run(
     adapter: str,
     adapter_options: tuple[str, ...],
     device_url: str | None,
-    s1sp: str,
+    target: str,
+    s1sp: str | None,
+    duis_url: str | None,
+    user_key: Path | None,
+    user_cert: Path | None,
+    trust: tuple[Path, ...],
+    response_listen: str | None,
+    response_path: str | None,
+    response_timeout: float | None,
     s1sp_version: str | None,
     signing_key: Path | None,
     signing_cert: Path | None,
@@ -84,6 +123,11 @@ def run(
     extra: tuple[str, ...],
 ) -> None:
     """Run the clause scenarios against the reference S1SP and the simulated devices.
+
+    With --target duis the S1SP under test is behind a DUIS endpoint (s1sr serve-s1sp, or DCC's): every
+    request is signed as the User (--user-key, --user-cert) and sent to --duis-url; results come back
+    synchronously or to --response-listen; the estate is the rig the endpoint drives (--adapter remote
+    --device-url URL), which the harness resets before each scenario.
 
     Arguments after ``--`` go to pytest (for example ``-- -m 'not fuel-gas'``). Every finished scenario is
     appended to the run's journal as it finishes; ``s1sr report`` renders reports from journals
@@ -119,6 +163,20 @@ def run(
         adapter_options=list(adapter_options) + ([f"url={device_url}"] if device_url else []),
         s1sp=s1sp,
         s1sp_version=s1sp_version,
+        target=target,
+        duis={
+            name: value
+            for name, value in (
+                ("url", duis_url),
+                ("user_key", user_key),
+                ("user_cert", user_cert),
+                ("trust", list(trust)),
+                ("listen", response_listen),
+                ("response_path", response_path),
+                ("response_timeout_s", response_timeout),
+            )
+            if value not in (None, [])
+        },
         workers=workers,
         shard=shard,
         journal=journal,

@@ -105,6 +105,13 @@ DCC_BOXED_HELP = (
     help="Write the certificates that sign the responses (PEM) here, for Users to trust.",
 )
 @click.option("--s1sp", "s1sp_name", default="reference", show_default=True, help="S1SP to serve: NAME or module:attr.")
+@click.option(
+    "--adapter",
+    default="simulated",
+    show_default=True,
+    help="The estate's device adapter: the built-in simulation, or a rig (remote, with --device-url; module:attr).",
+)
+@click.option("--device-url", default=None, help="Endpoint of the remote adapter, e.g. s1sr serve-device's URL.")
 @click.option("--adapter-option", "adapter_options", multiple=True, help="KEY=VALUE, e.g. fault=no-response.")
 @click.option(
     "--meter-id",
@@ -129,6 +136,8 @@ def serve_s1sp(
     signing_cert: Path | None,
     cert_out: Path | None,
     s1sp_name: str,
+    adapter: str,
+    device_url: str | None,
     adapter_options: tuple[str, ...],
     meter_ids: tuple[str, ...],
     timeout: float,
@@ -138,7 +147,8 @@ def serve_s1sp(
 
     Requests must be signed by a configured User; device requests are acknowledged I99 and their
     SMETS1 Response POSTed to --response-url; non-device requests are answered I0. One log line
-    per exchange and per delivery attempt, on stderr.
+    per exchange and per delivery attempt, on stderr. With --adapter remote --device-url URL the
+    estate is a rig (e.g. s1sr serve-device) that s1sr run --target duis can reset and read too.
     """
     import contextlib
 
@@ -154,7 +164,8 @@ def serve_s1sp(
         dmc=dmc,
         s1sr_version=s1sr_version or DEFAULT_VERSION,
         s1sp=s1sp_name,
-        adapter_options=parse_options(list(adapter_options)),
+        adapter=adapter,
+        adapter_options=parse_options(list(adapter_options) + ([f"url={device_url}"] if device_url else [])),
         meter_ids=meter_ids,
         timeout_s=timeout,
         user_certs=user_certs,

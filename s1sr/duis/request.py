@@ -204,7 +204,7 @@ RequestBody = (
     | ActivateFirmware
 )
 
-#: Service Reference Variant -> (Service Reference, body type, DUIS CommandVariant used when building).
+#: Service Reference Variant -> (Service Reference, body type).
 SRV_BODIES: dict[str, tuple[str, type[RequestBody]]] = {
     "1.5": ("1.5", UpdateMeterBalance),
     "1.6": ("1.6", UpdatePaymentMode),
@@ -220,19 +220,45 @@ SRV_BODIES: dict[str, tuple[str, type[RequestBody]]] = {
 }
 
 
+#: Critical Service Reference Variants among those the reference S1SP handles (DCC's ``duis-parser``,
+#: ``src/duis-request-matrix.json``): sent with Command Variant 4, on the Transform Service.
+CRITICAL_SRVS = frozenset({"1.5", "1.6", "2.1", "2.5", "6.4.1", "11.3"})
+#: Non-device Service Reference Variants among those the reference S1SP handles (the same matrix):
+#: Command Variant 8, on the Non-Device Service.
+NON_DEVICE_SRVS = frozenset({"11.1"})
+
+
+def command_variant_for(srv: str) -> int:
+    """The Command Variant DUIS expects for a Service Reference Variant the reference S1SP handles.
+
+    8 for a non-device request, 4 for a critical one (the Transform Service), 1 otherwise
+    (non-critical, to a device over the SM WAN).
+    """
+    if srv in NON_DEVICE_SRVS:
+        return 8
+    return 4 if srv in CRITICAL_SRVS else 1
+
+
 @dataclass(frozen=True)
 class ServiceRequest:
-    """A DUIS Service Request: header fields and one typed body."""
+    """A DUIS Service Request: header fields and one typed body.
+
+    ``command_variant`` 0 (the default) stands for the one DUIS expects for the SRV
+    (:func:`command_variant_for`), so a DUIS endpoint routes the request to the web service
+    DUIS names for it.
+    """
 
     request_id: RequestId
     srv: str
     body: RequestBody
-    command_variant: int = 1
+    command_variant: int = 0
     service_reference: str = ""
 
     def __post_init__(self) -> None:
         if not self.service_reference:
             object.__setattr__(self, "service_reference", SRV_BODIES[self.srv][0])
+        if not self.command_variant:
+            object.__setattr__(self, "command_variant", command_variant_for(self.srv))
 
     @property
     def target(self) -> str:

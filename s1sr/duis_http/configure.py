@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from s1sr.catalogue import DEFAULT_VERSION, find_dmc, load_catalogue
+from s1sr.catalogue import DEFAULT_VERSION, DMC, find_dmc, load_catalogue
+from s1sr.devices.adapter import DeviceAdapter, DeviceError
+from s1sr.devices.registry import adapter_class, create_adapter
 from s1sr.devices.simulated import ESTATE, SimulatedAdapter
 from s1sr.duis.schema import DuisSchema, find_schema, load_schema, schema_required
 from s1sr.duis.signing import Credentials, generated_credentials, load_credentials
@@ -33,6 +35,8 @@ class ServeSettings:
     dmc: str = "secure-esme"
     s1sr_version: str = DEFAULT_VERSION
     s1sp: str = "reference"
+    #: The estate's device adapter: the built-in simulation, or a rig (``remote`` with ``url``...).
+    adapter: str = "simulated"
     adapter_options: Mapping[str, str] = field(default_factory=dict)
     #: Meters placed on HAN-A instead of the DMC's usual one (RTDS requests address -A0, -A1, -A3).
     meter_ids: tuple[str, ...] = ()
@@ -92,6 +96,28 @@ def _meters(meter_ids: tuple[str, ...]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(found))
 
 
+def _estate(settings: ServeSettings, dmc: DMC) -> DeviceAdapter:
+    """The devices the S1SP drives: the built-in simulation (meters placed as asked), or the adapter named."""
+    found = adapter_class(settings.adapter)
+    if found is SimulatedAdapter:
+        simulated = SimulatedAdapter.create(dmc, settings.adapter_options)  # checks the options
+        return SimulatedAdapter(dmc, _meters(settings.meter_ids), simulated.fault, simulated.latency_s)
+    if settings.meter_ids:
+        raise ConfigError(
+            f"--meter-id places meters in the built-in simulation, not on the estate of --adapter {settings.adapter}",
+            "--meter-id",
+            "leave it out: the adapter lists its own devices",
+        )
+    options = dict(settings.adapter_options)
+    key = getattr(found, "run_timeout_option", None)  # a rig bounds its own calls by the command timeout
+    if isinstance(key, str) and key not in options:
+        options[key] = repr(settings.timeout_s)
+    try:
+        return create_adapter(settings.adapter, dmc, options)
+    except DeviceError as exc:
+        raise ConfigError(str(exc), f"--adapter {settings.adapter}", "check that the devices are reachable") from None
+
+
 def build(settings: ServeSettings) -> Served:
     """Check every setting and assemble the endpoint; ConfigError (one line) for the first wrong one."""
     if not 0 < settings.timeout_s <= MAX_TIMEOUT_S:
@@ -99,8 +125,7 @@ def build(settings: ServeSettings) -> Served:
     delivery = DeliveryPolicy(settings.response_url)
     catalogue = load_catalogue(settings.s1sr_version)
     dmc = find_dmc(settings.dmc)
-    options = SimulatedAdapter.create(dmc, settings.adapter_options)  # checks the options
-    adapter = SimulatedAdapter(dmc, _meters(settings.meter_ids), options.fault, options.latency_s)
+    adapter = _estate(settings, dmc)
     if (settings.signing_key is None) != (settings.signing_cert is None):
         raise ConfigError("give both --signing-key and --signing-cert, or neither", "--signing-key/--signing-cert")
     if settings.signing_key is not None and settings.signing_cert is not None:
@@ -130,8 +155,9 @@ def build(settings: ServeSettings) -> Served:
     directory = UserDirectory(users)
     s1sp = s1sp_class(settings.s1sp).create(catalogue, dmc, adapter, s1sp_credentials, settings.timeout_s)
     endpoint = DuisEndpoint(s1sp, directory, envelope, _schema(settings.xsd))
+    estate = getattr(adapter, "url", None) or settings.adapter
     summary[:0] = [
-        f"S1SP {settings.s1sp}, S1SR {catalogue.version}, DMC {dmc.id}; devices:"
+        f"S1SP {settings.s1sp}, S1SR {catalogue.version}, DMC {dmc.id}; devices ({estate}):"
         f" {', '.join(sorted(d.device_id for d in adapter.devices()))}",
         f"Users: {', '.join(directory.users)} ({len(directory)} certificates)",
         f"SMETS1 Responses signed by {s1sp_credentials.source}; DUIS responses by {envelope.source}",

@@ -9,7 +9,8 @@ request classes below are DCC's own, taken from the public sources of DCC Boxed'
   "Transform Service" ``/api/v1/serviceT``), commit ff5fe9382848f55846afee2126a519a409601840;
 - Command Variant to service: ``SmartDCCInnovation/duis-parser`` ``src/cv.ts`` (``lookupCV(cv).webService``),
   commit 4afcaf053208b0e43d55cd12467804de20cbc7e2;
-- critical and non-device Service Reference Variants: the same repository's ``src/duis-request-matrix.json``.
+- critical and non-device Service Reference Variants: the same repository's ``src/duis-request-matrix.json``
+  (the table is :mod:`s1sr.duis.request`'s, which builds requests with the Command Variant it names).
 
 Response codes are DUIS's (``sr:ResponseCode``, an enumeration of the DUIS schema); their
 meanings as DCC publishes them in its "DCC Systems Response Codes" table.
@@ -23,7 +24,8 @@ from enum import Enum, StrEnum
 from lxml import etree
 
 from s1sr.duis.namespaces import NSMAP, sr
-from s1sr.duis.request import RequestId
+from s1sr.duis.request import CRITICAL_SRVS, NON_DEVICE_SRVS, RequestId
+from s1sr.duis.request import command_variant_for as command_variant_for  # re-exported: the transport's table too
 from s1sr.duis.safe_xml import MAX_DOCUMENT_BYTES, shorten
 from s1sr.errors import InputError
 
@@ -66,11 +68,6 @@ COMMAND_VARIANT_SERVICE: dict[int, Service] = {
 #: Transform Service is executed as it stands (see docs/duis-transport.md).
 SUPPORTED_VARIANTS = frozenset({1, 4, 8})
 
-#: Critical Service Reference Variants among those the reference S1SP handles (duis-request-matrix.json).
-CRITICAL_SRVS = frozenset({"1.5", "1.6", "2.1", "2.5", "6.4.1", "11.3"})
-#: Non-device Service Reference Variants among those the reference S1SP handles (duis-request-matrix.json).
-NON_DEVICE_SRVS = frozenset({"11.1"})
-
 
 class ResponseCode(StrEnum):
     """The DUIS response codes this transport uses, each with DCC's meaning of it."""
@@ -101,16 +98,6 @@ def service_for_variant(variant: int) -> Service:
         return COMMAND_VARIANT_SERVICE[variant]
     except KeyError:
         raise InputError(f"CommandVariant {variant} is not 1..8", "sr:Header/sr:CommandVariant") from None
-
-
-def command_variant_for(srv: str) -> int:
-    """The Command Variant DUIS expects for a Service Reference Variant the reference S1SP handles.
-
-    8 for a non-device request, 4 for a critical one (the Transform Service), 1 otherwise.
-    """
-    if srv in NON_DEVICE_SRVS:
-        return 8
-    return 4 if srv in CRITICAL_SRVS else 1
 
 
 def variant_problem(srv: str, variant: int) -> str | None:

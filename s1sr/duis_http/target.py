@@ -26,7 +26,7 @@ from s1sr.duis.signing import Credentials, load_credentials
 from s1sr.duis_http.client import ClientSettings, CounterPolicy, DuisClient, DuisRejected
 from s1sr.duis_http.delivery import check_response_url
 from s1sr.duis_http.listener import DEFAULT_PATH, check_path, parse_listen
-from s1sr.duis_http.trust import trusted_certificates
+from s1sr.duis_http.trust import split_certificates, trusted_certificates
 from s1sr.errors import ConfigError
 from s1sr.s1sp.api import S1SP, RequestRefused
 
@@ -60,7 +60,8 @@ class DuisTargetOptions:
                 "--target duis",
                 f"options: {', '.join(sorted(known))}",
             )
-        missing = [name for name in ("url", "user_key", "user_cert", "trust") if not options.get(name)]
+        required = {"url": "--duis-url", "user_key": "--user-key", "user_cert": "--user-cert", "trust": "--trust"}
+        missing = [option for name, option in required.items() if not options.get(name)]
         if missing:
             raise ConfigError(
                 f"the DUIS target needs {', '.join(missing)}",
@@ -99,7 +100,10 @@ class DuisTargetOptions:
 
     def client_settings(self, schema: DuisSchema | None = None) -> ClientSettings:
         """The client these options describe: the User's key read and checked, the trusted certificates read."""
-        user: Credentials = load_credentials(self.user_key, self.user_cert)
+        try:
+            user: Credentials = load_credentials(self.user_key, self.user_cert)
+        except ConfigError as exc:  # name the options as the DUIS target has them
+            raise ConfigError(exc.what, f"--user-key {self.user_key}, --user-cert {self.user_cert}", exc.fix) from None
         host, port = parse_listen(self.listen)
         return ClientSettings(
             url=self.url,
@@ -121,6 +125,8 @@ class DuisTarget(S1SP):
     #: Set by :meth:`configure` on the class it returns.
     options: ClassVar[DuisTargetOptions | None] = None
     schema: ClassVar[DuisSchema | None] = None
+    #: The client's settings, read and checked by :meth:`configure` (key, certificates, trust).
+    settings: ClassVar[ClientSettings | None] = None
     _client: ClassVar[DuisClient | None] = None
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
@@ -135,9 +141,35 @@ class DuisTarget(S1SP):
         stopped by :meth:`shutdown`.
         """
         checked = DuisTargetOptions.from_mapping(options)
-        checked.client_settings(schema)  # the key, certificates and trust are read now: a wrong one is a ConfigError
-        attributes = {"options": checked, "schema": schema, "_client": None, "_lock": threading.Lock()}
+        settings = checked.client_settings(schema)  # the key, certificates and trust read now: a wrong one fails here
+        attributes = {
+            "options": checked,
+            "schema": schema,
+            "settings": settings,
+            "_client": None,
+            "_lock": threading.Lock(),
+        }
         return type(cls.__name__, (cls,), attributes)
+
+    @classmethod
+    def label(cls) -> str:
+        """The target as a run's record names it: ``duis URL``."""
+        return f"duis {cls.options.url}" if cls.options is not None else "duis (not configured)"
+
+    @classmethod
+    def certificates(cls) -> tuple[bytes, ...]:
+        """The trusted certificates (one PEM each): the endpoint's signers, and so the S1SP's."""
+        return split_certificates(cls.settings.trust) if cls.settings is not None else ()
+
+    @classmethod
+    def start(cls) -> DuisClient:
+        """Start the class's client and its response listener now (ConfigError naming the address if it cannot)."""
+        try:
+            return cls.shared_client()
+        except ConfigError as exc:
+            if cls.options is None:
+                raise
+            raise ConfigError(exc.what, f"--response-listen {cls.options.listen}", exc.fix) from None
 
     @classmethod
     def create(
@@ -149,13 +181,13 @@ class DuisTarget(S1SP):
     @classmethod
     def shared_client(cls) -> DuisClient:
         """The class's client, started on first use."""
-        if cls.options is None:
+        if cls.settings is None:
             raise ConfigError(
                 "the DUIS target is not configured", "--target duis", "call DuisTarget.configure(...) first"
             )
         with cls._lock:
             if cls._client is None:
-                cls._client = DuisClient(cls.options.client_settings(cls.schema)).start()
+                cls._client = DuisClient(cls.settings).start()
             return cls._client
 
     @classmethod

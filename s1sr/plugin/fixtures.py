@@ -36,8 +36,13 @@ def device_adapter(s1sr_settings: RunSettings, s1sr_dmc: str) -> Iterator[Record
 
 @pytest.fixture
 def s1sp(s1sr_settings: RunSettings, s1sr_dmc: str, device_adapter: RecordingAdapter) -> S1SP:
-    """The S1SP under test, configured for the run's S1SR version and this DMC."""
-    return s1sp_class(s1sr_settings.s1sp).create(
+    """The S1SP under test, configured for the run's S1SR version and this DMC.
+
+    Over DUIS it is the run's target, sharing one client and response listener for the whole
+    run (stopped when the run ends, :func:`s1sr.plugin.options.pytest_unconfigure`).
+    """
+    found = s1sr_settings.target_class or s1sp_class(s1sr_settings.s1sp)
+    return found.create(
         s1sr_settings.s1sp_catalogue or s1sr_settings.catalogue,
         find_dmc(s1sr_dmc),
         device_adapter,
@@ -56,7 +61,15 @@ def user(
 ) -> UserSession:
     """The DCC User's session; its evidence is attached to the scenario's result."""
     session = UserSession(
-        s1sp, device_adapter, find_dmc(s1sr_dmc), s1sr_settings.credentials, s1sr_settings.schema, s1sr_settings.counts
+        s1sp,
+        device_adapter,
+        find_dmc(s1sr_dmc),
+        s1sr_settings.credentials,
+        s1sr_settings.schema,
+        s1sr_settings.counts,
+        counters=s1sr_settings.counters,
+        s1sp_certificates=s1sr_settings.s1sp_certificates,
+        observes=s1sr_settings.observes,
     )
     request.node.stash[SESSION_KEY] = session
     return session

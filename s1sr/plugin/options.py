@@ -12,9 +12,19 @@ import pytest
 
 from s1sr.bundle import steps_dir
 from s1sr.catalogue import DEFAULT_VERSION
-from s1sr.errors import S1srError
+from s1sr.errors import ConfigError, S1srError
 from s1sr.plugin.journaling import JOURNAL_KEY, is_controller, is_worker, open_journal, worker_target
-from s1sr.plugin.settings import ACTIVE, SETTINGS_KEY, RunSettings, build_settings, claim_reports
+from s1sr.plugin.settings import (
+    ACTIVE,
+    DUIS,
+    DUIS_OPTIONS,
+    IN_PROCESS,
+    SETTINGS_KEY,
+    TARGETS,
+    RunSettings,
+    build_settings,
+    claim_reports,
+)
 from s1sr.report.journal import start_journal
 
 
@@ -35,7 +45,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--s1sr-adapter-option", action="append", default=[], help="KEY=VALUE option for the adapter (repeatable)"
     )
-    group.addoption("--s1sr-s1sp", default="reference", help="S1SP under test: name or module:attr")
+    group.addoption(
+        "--s1sr-s1sp", default=None, help="S1SP under test, in process: name or module:attr (default: reference)"
+    )
+    group.addoption(
+        "--s1sr-target",
+        default=IN_PROCESS,
+        choices=TARGETS,
+        help="where the S1SP under test is: in this process (--s1sr-s1sp), or behind a DUIS endpoint",
+    )
+    group.addoption("--s1sr-duis-url", default=None, help="DUIS target: the endpoint's base URL")
+    group.addoption("--s1sr-user-key", default=None, help="DUIS target: the User's PEM P-256 signing key")
+    group.addoption("--s1sr-user-cert", default=None, help="DUIS target: the User's PEM certificate")
+    group.addoption(
+        "--s1sr-trust",
+        action="append",
+        default=[],
+        help="DUIS target: a file or folder of certificates that sign the endpoint's responses (repeatable)",
+    )
+    group.addoption(
+        "--s1sr-response-listen", default=None, help="DUIS target: HOST:PORT where asynchronous responses arrive"
+    )
+    group.addoption("--s1sr-response-path", default=None, help="DUIS target: the path they are POSTed to")
+    group.addoption(
+        "--s1sr-response-timeout", type=float, default=None, help="DUIS target: seconds per request for its result"
+    )
     group.addoption("--s1sr-signing-key", default=None, help="PEM P-256 key the S1SP signs responses with")
     group.addoption("--s1sr-signing-cert", default=None, help="PEM certificate that verifies that key")
     group.addoption(
@@ -63,6 +97,10 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         try:
             settings = config_settings(config)
+        except S1srError as exc:
+            raise pytest.UsageError(exc.line()) from None
+        try:
+            refuse_workers_over_duis(settings, is_worker(config) or is_controller(config), "-n")
             if is_worker(config):  # the controller claimed the folder and made the journal
                 settings.journal = worker_target(config)
             else:
@@ -75,7 +113,10 @@ def pytest_configure(config: pytest.Config) -> None:
                     "--s1sr-journal",
                 )
                 config.stash[_OWN_CLAIM] = True
+            settings.start_target()  # the response listener, before anything runs
         except S1srError as exc:
+            if settings.report_claim is not None and config.stash.get(_OWN_CLAIM, False):
+                settings.report_claim.release()
             raise pytest.UsageError(exc.line()) from None
     if settings.journal is None and is_controller(config):  # the workers' lines meet in a journal, always
         try:
@@ -91,11 +132,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Forget this run's settings; close its journal; release the report folder if this plugin claimed it."""
+    """Forget this run's settings; stop a DUIS target; close its journal; release the report folder if claimed here."""
     writer = config.stash.get(JOURNAL_KEY, None)
     if writer is not None:
         writer.close()
     settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is not None:
+        settings.stop_target()
     if settings is not None and settings in ACTIVE:
         ACTIVE.remove(settings)
     if settings is not None and config.stash.get(_OWN_CLAIM, False) and settings.report_claim is not None:
@@ -136,7 +179,25 @@ def config_settings(config: pytest.Config) -> RunSettings:
         shard=config.getoption("--s1sr-shard"),
         shard_option="--s1sr-shard",
         check_feature_files=not is_worker(config),
+        target=config.getoption("--s1sr-target"),
+        duis={name: config.getoption(f"--s1sr-{option}") for name, option in DUIS_OPTIONS.items()},
+        option_prefix="--s1sr-",
     )
+
+
+def refuse_workers_over_duis(settings: RunSettings, on_workers: bool, option: str = "--workers") -> None:
+    """A DUIS target runs in one process: ConfigError (naming ``option``) when worker processes would share it.
+
+    The endpoint requires strictly rising counters per originator: worker processes, each with
+    counters of its own, would replay each other's; and each would need the one response listener.
+    """
+    if on_workers and settings.target == DUIS:
+        raise ConfigError(
+            "the DUIS target runs in one process: the endpoint requires strictly rising counters per User, "
+            "and worker processes would replay each other's",
+            option,
+            "leave it out",
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -144,8 +205,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash.get(SETTINGS_KEY, None)
     if settings is None:
         return []
+    if settings.target_class is not None:
+        under_test = f"target {settings.record.s1sp}, estate through adapter {settings.adapter}"
+    else:
+        under_test = f"signing with {settings.credentials.source}"
     return [
-        f"s1sr: S1SR {settings.version}, DMCs {', '.join(settings.dmcs)}, signing with {settings.credentials.source}",
+        f"s1sr: S1SR {settings.version}, DMCs {', '.join(settings.dmcs)}, {under_test}",
         f"s1sr: {settings.schema_note}",
     ]
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,14 +15,37 @@ from s1sr.authoring import refuse_authoring_problems
 from s1sr.bundle import features_dir
 from s1sr.catalogue import Catalogue, default_dmcs, find_dmc, load_catalogue
 from s1sr.devices.registry import adapter_class
+from s1sr.devices.simulated import SimulatedAdapter
 from s1sr.duis.schema import DuisSchema, find_schema, load_schema
 from s1sr.duis.signing import Credentials, generated_credentials, load_credentials
 from s1sr.errors import ConfigError, S1srError
+from s1sr.observability import DEVICE_STATE, EVERY_VIEW
 from s1sr.report.journal import JournalTarget, RunIdentity, catalogue_digest, features_digest, start_journal
 from s1sr.report.publish import ReportDirClaim, claim_report_dir
 from s1sr.report.results import RunRecord
 from s1sr.s1sp.registry import s1sp_class
-from s1sr.session import SchemaCounts
+from s1sr.session import OriginatorCounter, SchemaCounts
+
+if TYPE_CHECKING:
+    from s1sr.duis_http.target import DuisTarget
+
+#: The S1SP under test runs in this process (``--s1sp``).
+IN_PROCESS = "in-process"
+#: The S1SP under test is reached over DUIS as a DCC User (``--duis-url``...).
+DUIS = "duis"
+TARGETS = (IN_PROCESS, DUIS)
+#: The DUIS target's options: DuisTargetOptions field -> option name (after ``--`` or ``--s1sr-``).
+DUIS_OPTIONS = {
+    "url": "duis-url",
+    "user_key": "user-key",
+    "user_cert": "user-cert",
+    "trust": "trust",
+    "listen": "response-listen",
+    "response_path": "response-path",
+    "response_timeout_s": "response-timeout",
+}
+#: Over DUIS with a rig adapter the harness sees the devices' state (reset, snapshots), not the commands sent.
+OBSERVES_OVER_DUIS = frozenset({DEVICE_STATE})
 
 
 @dataclass
@@ -51,6 +76,26 @@ class RunSettings:
     journal: JournalTarget | None = None
     #: What the user should know about the run's record, one line each (a worker that could not journal).
     warnings: list[str] = field(default_factory=list)
+    #: Where the S1SP under test runs: :data:`IN_PROCESS` or :data:`DUIS`.
+    target: str = IN_PROCESS
+    #: The configured DUIS target (its client runs for the whole run); None in process.
+    target_class: type[DuisTarget] | None = None
+    #: The User's originator counters, one rising source for every scenario of this process.
+    counters: OriginatorCounter = field(default_factory=OriginatorCounter)
+    #: What of the estate the harness sees ("device-commands", "device-state").
+    observes: frozenset[str] = EVERY_VIEW
+    #: Certificates that may sign the SMETS1 Responses (empty: ``credentials``' own).
+    s1sp_certificates: tuple[bytes, ...] = ()
+
+    def start_target(self) -> None:
+        """Start the DUIS target's client and response listener (nothing in process); ConfigError if it cannot."""
+        if self.target_class is not None:
+            self.target_class.start()
+
+    def stop_target(self) -> None:
+        """Stop the DUIS target's client and listener, if running."""
+        if self.target_class is not None:
+            self.target_class.shutdown()
 
     def identity(self) -> RunIdentity:
         """What this run tests, as its journal's headers say it."""
@@ -89,18 +134,26 @@ def build_settings(
     timeout_s: float,
     adapter: str,
     adapter_options: list[str],
-    s1sp: str,
+    s1sp: str | None,
     s1sp_version: str | None,
     shard: str | None = None,
     shard_option: str = "--shard",
     check_feature_files: bool = True,
+    target: str = IN_PROCESS,
+    duis: Mapping[str, Any] | None = None,
+    option_prefix: str = "--",
 ) -> RunSettings:
     """Check and resolve what a run needs; :class:`S1srError` (one line) for anything wrong.
 
     ``s1sr run`` calls this before pytest starts, and the plugin again inside pytest, so a
     plain ``pytest`` run is checked the same way. A pytest-xdist worker leaves the feature files'
     parse check (``check_feature_files``) to its controller, which made it moments before.
+    ``s1sp`` None means not given (the reference S1SP in process). ``duis`` holds the DUIS
+    target's options by :data:`DUIS_OPTIONS` field (None or absent: not given); an option
+    of one target given with the other is refused, named as ``option_prefix`` + its name.
     """
+    given = {name: value for name, value in (duis or {}).items() if value not in (None, "", (), [])}
+    check_target(target, given, s1sp, s1sp_version, signing_key, signing_cert, adapter, option_prefix)
     check_timeout(timeout_s)
     part = parse_shard(shard, shard_option) if shard is not None else None
     catalogue = load_catalogue(version)
@@ -128,12 +181,20 @@ def build_settings(
     else:
         credentials = generated_credentials()
     options = with_run_timeout(adapter, parse_options(adapter_options), timeout_s)
-    s1sp_class(s1sp)
+    s1sp = s1sp or "reference"
+    target_class = None
+    if target == DUIS:
+        from s1sr.duis_http.target import DuisTarget  # the transport only when asked for
+
+        target_class = DuisTarget.configure(schema, **given)  # reads the key, certificates and trust now
+        s1sp = target_class.label()
+    else:
+        s1sp_class(s1sp)
     record.adapter, record.s1sp = adapter, s1sp
     s1sp_catalogue = load_catalogue(s1sp_version) if s1sp_version else None
     if s1sp_catalogue is not None and s1sp_version != version:
         record.s1sp = f"{s1sp} (configured for S1SR {s1sp_version})"
-    return RunSettings(
+    settings = RunSettings(
         version,
         catalogue,
         dmcs,
@@ -148,7 +209,60 @@ def build_settings(
         s1sp,
         s1sp_catalogue,
         shard=part,
+        target=target,
     )
+    if target_class is not None:
+        settings.target_class = target_class
+        settings.counters = OriginatorCounter.from_clock()  # above every counter of an earlier run's
+        settings.observes = OBSERVES_OVER_DUIS
+        settings.s1sp_certificates = target_class.certificates()
+    return settings
+
+
+def check_target(
+    target: str,
+    duis: Mapping[str, Any],
+    s1sp: str | None,
+    s1sp_version: str | None,
+    signing_key: str | Path | None,
+    signing_cert: str | Path | None,
+    adapter: str,
+    prefix: str = "--",
+) -> None:
+    """Refuse an unknown target, and an option of one target given with the other (ConfigError naming it)."""
+    if target not in TARGETS:
+        raise ConfigError(
+            f"'{target}' is not a target", f"{prefix}target", f"choose {IN_PROCESS} (the default) or {DUIS}"
+        )
+    if target == IN_PROCESS:
+        for name in DUIS_OPTIONS:
+            if name in duis:
+                option = prefix + DUIS_OPTIONS[name]
+                raise ConfigError(
+                    f"only for {prefix}target {DUIS}", option, f"add {prefix}target {DUIS}, or leave {option} out"
+                )
+        return
+    for option, value, why in (
+        ("s1sp", s1sp, "the S1SP under test is the one behind the DUIS endpoint"),
+        ("s1sp-version", s1sp_version, "the S1SP behind the DUIS endpoint applies its own rules"),
+        ("signing-key", signing_key, "the S1SP behind the DUIS endpoint signs with its own key"),
+        ("signing-cert", signing_cert, "the S1SP behind the DUIS endpoint signs with its own key"),
+    ):
+        if value:
+            raise ConfigError(
+                f"not for {prefix}target {DUIS}: {why}",
+                prefix + option,
+                f"leave it out (trust the endpoint's certificates with {prefix}trust)",
+            )
+    if issubclass(adapter_class(adapter), SimulatedAdapter):
+        # The harness resets and reads the estate the served S1SP drives; a simulation of its own would
+        # be another estate, so every scenario would start from the endpoint's leftovers.
+        raise ConfigError(
+            f"{prefix}target {DUIS} needs the rig the served S1SP drives, not an in-process simulation",
+            f"{prefix}adapter {adapter}",
+            f"give {prefix}adapter remote {prefix}device-url URL (e.g. s1sr serve-device, served with "
+            "s1sr serve-s1sp --adapter remote --device-url URL)",
+        )
 
 
 def parse_shard(text: str, option: str = "--shard") -> tuple[int, int]:

@@ -1,0 +1,440 @@
+"""``s1sr run --target duis``: the clause suite as a DCC User against ``s1sr serve-s1sp``, over loopback.
+
+A lab as a supplier builds one: a rig behind the device protocol (``s1sr serve-device``), the
+S1SP behind DUIS driving that rig (``s1sr serve-s1sp --adapter remote``), and the harness
+sending every request through DUIS while it resets and reads the same rig
+(``--adapter remote``). Every server is a subprocess started as a user starts it and
+stopped at the end of its test or module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from s1sr.catalogue import find_dmc, load_catalogue
+from s1sr.devices.recording import RecordingAdapter
+from s1sr.devices.simulated import SimulatedAdapter
+from s1sr.duis.request import (
+    ActivateFirmware,
+    ReadMeterBalance,
+    RequestId,
+    ServiceRequest,
+    UpdateFirmware,
+    UpdateMeterBalance,
+    build_request,
+)
+from s1sr.duis.signing import generated_credentials
+from s1sr.s1sp.translator import ReferenceS1SP
+from s1sr.session import OriginatorCounter, UserSession
+from tests.conftest import REPO, s1sr
+from tests.duis_rig import USER, free_port, make_user, write_pair
+
+METER = "00-DB-12-34-56-78-90-A0"
+#: Steps that judge the commands the devices received: the harness cannot see them over DUIS.
+DEVICE_COMMAND_STEP = re.compile(r"\breceived\b|no device command was sent|came from (Annex C|\"|the request)")
+SERVING = re.compile(r"serving (?:DMC \S+|DUIS) on (http://127\.0\.0\.1:\d+)")
+
+
+@dataclass(frozen=True)
+class User:
+    """The User's key and certificate files (the certificate names the User, as SMKI's do)."""
+
+    key: Path
+    cert: Path
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running ``serve-s1sp``: its URL, the certificates to trust, and where it delivers."""
+
+    url: str
+    trust: Path
+    listen: str
+    process: subprocess.Popen[str] | None = field(default=None, compare=False)
+
+
+def _start(command: str, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """``s1sr COMMAND ARGS`` in a subprocess, once it says where it serves."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "s1sr", command, *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    found = SERVING.match(first)
+    if found is None:
+        _stop(process)
+        raise AssertionError(f"{command} did not start: {first}{process.stderr.read() if process.stderr else ''}")
+    # Drain both pipes, so a chatty server never blocks on a full pipe.
+    for stream in (process.stdout, process.stderr):
+        assert stream is not None
+        threading.Thread(target=stream.read, daemon=True).start()
+    return process, found.group(1)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Ctrl-C, as a user stops it; killed if it does not end in 20 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def user(tmp_path_factory: pytest.TempPathFactory) -> User:
+    """The RTDS test User's stand-in."""
+    key, cert = write_pair(make_user(USER, "test User"), tmp_path_factory.mktemp("user"), "user")
+    return User(key, cert)
+
+
+@pytest.fixture(scope="module")
+def rig() -> Iterator[str]:
+    """The lab's rig: a simulated secure-esme behind the device protocol; its URL."""
+    process, url = _start("serve-device", "--dmc", "secure-esme", "--port", "0")
+    try:
+        yield url
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def serve_s1sp(user: User, rig: str, folder: Path, *extra: str, deliver_to: str | None = None) -> Iterator[Served]:
+    """``serve-s1sp`` driving ``rig``, delivering to a free port (or ``deliver_to``); stopped on exit."""
+    port = free_port()
+    trust = folder / "s1sp.pem"
+    response_url = deliver_to or f"http://127.0.0.1:{port}/duis/response"
+    process, url = _start(
+        "serve-s1sp", "--port", "0", "--adapter", "remote", "--device-url", rig, "--response-url", response_url,
+        "--user-cert", str(user.cert), "--cert-out", str(trust), *extra,
+    )  # fmt: skip
+    try:
+        yield Served(url, trust, f"127.0.0.1:{port}", process)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def served(user: User, rig: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The reference S1SP served over DUIS for the module, one long-lived endpoint as in a lab."""
+    with serve_s1sp(user, rig, tmp_path_factory.mktemp("served")) as endpoint:
+        yield endpoint
+
+
+def duis_args(
+    user: User, rig: str, served: Served, *args: str, timeout: str = "10", dmc: str = "secure-esme"
+) -> list[str]:
+    """The arguments of ``s1sr run --target duis`` against ``served`` and ``rig``."""
+    return [
+        "run", "--target", "duis", "--duis-url", served.url, "--user-key", str(user.key),
+        "--user-cert", str(user.cert), "--trust", str(served.trust), "--response-listen", served.listen,
+        "--response-timeout", timeout, "--adapter", "remote", "--device-url", rig, "--dmc", dmc, *args,
+    ]  # fmt: skip
+
+
+def run_duis(user: User, rig: str, served: Served, *args: str, timeout: str = "10") -> subprocess.CompletedProcess[str]:
+    """``s1sr run --target duis`` against ``served`` and ``rig``."""
+    return s1sr(*duis_args(user, rig, served, *args, timeout=timeout))
+
+
+def _record(folder: Path) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads((folder / "results.json").read_text())
+    return record
+
+
+def _by_id(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["id"]: s for s in record["scenarios"]}
+
+
+def _device_command_steps(scenario: dict[str, Any]) -> list[str]:
+    return [step["text"] for step in scenario["steps"] if DEVICE_COMMAND_STEP.search(step["text"])]
+
+
+# --- the suite through DUIS gives the in-process outcomes ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dmc", "version"),
+    [("secure-esme", "4.3"), ("secure-gsme", "4.3"), ("secure-esme", "4.2"), ("secure-gsme", "4.2")],
+)
+def test_the_whole_suite_through_duis_gives_the_in_process_outcomes(
+    user: User, dmc: str, version: str, tmp_path: Path
+) -> None:
+    """Every scenario, both default DMCs, both S1SR versions: passed stays passed (its device-command
+    steps not observable), not applicable stays not applicable, and nothing else differs."""
+    process, rig_url = _start("serve-device", "--dmc", dmc, "--port", "0")
+    try:
+        with serve_s1sp(user, rig_url, tmp_path, "--dmc", dmc, "--s1sr-version", version) as endpoint:
+            report = str(tmp_path / "duis")
+            over_duis = s1sr(
+                *duis_args(user, rig_url, endpoint, "--s1sr-version", version, "--report-dir", report, dmc=dmc)
+            )
+    finally:
+        _stop(process)
+    in_process = s1sr("run", "--dmc", dmc, "--s1sr-version", version, "--report-dir", str(tmp_path / "local"))
+    assert in_process.returncode == 0, in_process.stdout + in_process.stderr
+    assert over_duis.returncode == 0, over_duis.stdout + over_duis.stderr
+    record = _record(tmp_path / "duis")
+    duis, local = _by_id(record), _by_id(_record(tmp_path / "local"))
+    assert record["s1sp"] == f"duis {endpoint.url}" and record["dmc"] == [dmc]
+    assert set(duis) == set(local) and len(duis) >= 100
+    assert {i: s["outcome"] for i, s in duis.items()} == {i: s["outcome"] for i, s in local.items()}
+    for scenario_id, scenario in duis.items():
+        unobserved = [st["text"] for st in scenario["steps"] if st["status"] == "not observable"]
+        # What is not observable is exactly what judges the commands devices received (this test's own
+        # reading of the step texts), and in process every step of it was observed.
+        expected = _device_command_steps(scenario) if scenario["outcome"] == "passed" else unobserved
+        assert unobserved == expected, scenario_id
+        assert not [st for st in local[scenario_id]["steps"] if st["status"] == "not observable"]
+    unseen = record["not_observable"]
+    assert unseen["steps"] > 0 and unseen["passed_scenarios"] > 0
+    assert f"{unseen['passed_scenarios']} of them with {unseen['steps']} device-side step(s) not observable" in (
+        over_duis.stdout
+    )
+    # Requests go out on the web service DUIS names: critical SRV 1.5 with Command Variant 4 (S1SR 4.2
+    # documents no clause that sends 1.5).
+    if version == "4.3":
+        evidence = [e for s in duis.values() for e in s["evidence"] if e["srv"] == "1.5"]
+        assert evidence and all("<sr:CommandVariant>4</sr:CommandVariant>" in e["request_xml"] for e in evidence)
+
+
+def test_a_second_run_against_the_same_endpoint_is_not_a_replay(
+    user: User, rig: str, served: Served, tmp_path: Path
+) -> None:
+    for attempt in ("first", "second"):
+        report = str(tmp_path / attempt)
+        done = run_duis(user, rig, served, "--clause", "18.16", "-k", "both_reads_report", "--report-dir", report)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert _record(tmp_path / attempt)["verdict"] == "CONFORMANT"
+    counters = [
+        int(re.search(r":(\d+)</sr:RequestID>", e["request_xml"]).group(1))  # type: ignore[union-attr]
+        for attempt in ("first", "second")
+        for s in _record(tmp_path / attempt)["scenarios"]
+        for e in s["evidence"]
+    ]
+    assert counters == sorted(set(counters)), "counters rise across scenarios and runs"
+    assert counters[0] > 1_700_000_000_000, "stamped with the time in milliseconds, as DCC's signing tool does"
+
+
+# --- a wrong S1SP is caught through DUIS --------------------------------------------------------------
+
+
+def test_a_wrong_s1sp_served_over_duis_is_not_conformant(user: User, rig: str, tmp_path: Path) -> None:
+    with serve_s1sp(user, rig, tmp_path, "--s1sp", "tests.duis_wrong:PennyHighS1SP") as wrong:
+        done = run_duis(user, rig, wrong, "--clause", "18.16", "--report-dir", str(tmp_path / "report"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "NOT CONFORMANT" in done.stdout
+    record = _record(tmp_path / "report")
+    assert record["verdict"] == "NOT CONFORMANT"
+    outcomes = {s["name"]: s["outcome"] for s in record["scenarios"]}
+    # Every read of a balance is a penny high; the scenario about response codes alone still passes.
+    assert sorted(outcomes.values()) == ["failed"] * 6 + ["passed"]
+    assert outcomes["The read that returns them is the DUIS response to that read"] == "passed"
+    mismatches = {(m["what"], m["expected"], m["actual"]) for s in record["scenarios"] if (m := s["mismatch"])}
+    assert ("SRV 4.18 MeterBalance", "2000", "3000") in mismatches, mismatches
+
+
+# --- a target that stops answering ------------------------------------------------------------------
+
+
+def test_an_endpoint_that_acknowledges_and_never_delivers_is_inconclusive_in_bounded_time(
+    user: User, rig: str, tmp_path: Path
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}/duis/response"  # nobody listens there
+    with serve_s1sp(user, rig, tmp_path, deliver_to=nowhere) as silent:
+        started = time.monotonic()
+        done = run_duis(user, rig, silent, "--clause", "18.16", "--report-dir", str(tmp_path / "report"), timeout="1")
+        took = time.monotonic() - started
+    assert done.returncode == 3, done.stdout + done.stderr
+    record = _record(tmp_path / "report")
+    assert record["verdict"] == "INCONCLUSIVE"
+    assert {s["outcome"] for s in record["scenarios"]} == {"error"}
+    assert all("was acknowledged (I99) but no response came" in s["reason"] for s in record["scenarios"])
+    assert all("within 1 s" in s["reason"] for s in record["scenarios"])
+    assert took < 60, f"{took:.1f} s"
+
+
+def test_an_endpoint_killed_mid_run_leaves_the_rest_error_and_the_run_inconclusive(
+    user: User, rig: str, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.jsonl"
+    with serve_s1sp(user, rig, tmp_path) as doomed:
+        assert doomed.process is not None
+        run = subprocess.Popen(
+            [sys.executable, "-m", "s1sr", *duis_args(user, rig, doomed, "--clause", "18.16", "--journal", str(journal),
+                                                   "--report-dir", str(tmp_path / "report"), timeout="3")],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not _finished(journal) and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        doomed.process.kill()  # the endpoint dies after the first scenario, as a crashed system does
+        out, err = run.communicate(timeout=120)
+    assert run.returncode == 3, out + err
+    record = _record(tmp_path / "report")
+    assert record["verdict"] == "INCONCLUSIVE"
+    outcomes = [s["outcome"] for s in record["scenarios"]]
+    assert outcomes[0] == "passed" and set(outcomes[1:]) <= {"passed", "error"} and "error" in outcomes, outcomes
+    errors = [s["reason"] for s in record["scenarios"] if s["outcome"] == "error"]
+    # Refused connections; the request in flight at the kill may have been acknowledged, its response lost.
+    expected = ("cannot reach the DUIS endpoint", "no reply from", "was acknowledged (I99) but no response came")
+    assert all(any(reason in r for reason in expected) for r in errors), errors
+
+
+def _finished(journal: Path) -> int:
+    """How many scenarios the journal says are finished (its last line may be half-written)."""
+    try:
+        lines = journal.read_text().splitlines()
+    except FileNotFoundError:
+        return 0
+    return sum(line.startswith("{") and '"kind":"scenario"' in line.replace(" ", "") for line in lines)
+
+
+# --- options: one line, exit 2, nothing run ----------------------------------------------------------
+
+
+def _one_line_exit_2(done: subprocess.CompletedProcess[str], line: str) -> None:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("s1sr: error: " + line), done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_options_of_one_target_are_refused_with_the_other(user: User, tmp_path: Path) -> None:
+    _one_line_exit_2(
+        s1sr("run", "--duis-url", "http://127.0.0.1:8079", "--report-dir", str(tmp_path / "r")),
+        "--duis-url: only for --target duis; add --target duis, or leave --duis-url out",
+    )
+    assert not (tmp_path / "r").exists()
+    duis = ("run", "--target", "duis", "--duis-url", "http://127.0.0.1:8079", "--user-key", str(user.key),
+            "--user-cert", str(user.cert), "--trust", str(user.cert))  # fmt: skip
+    _one_line_exit_2(
+        s1sr(*duis, "--adapter", "remote", "--device-url", "http://127.0.0.1:9", "--s1sp", "reference"),
+        "--s1sp: not for --target duis: the S1SP under test is the one behind the DUIS endpoint;",
+    )
+    _one_line_exit_2(
+        s1sr(*duis),
+        "--adapter simulated: --target duis needs the rig the served S1SP drives, not an in-process simulation;"
+        " give --adapter remote --device-url URL",
+    )
+    _one_line_exit_2(
+        s1sr(*duis, "--adapter", "remote", "--device-url", "http://127.0.0.1:9", "--workers", "2"),
+        "--workers: the DUIS target runs in one process: the endpoint requires strictly rising counters per User,"
+        " and worker processes would replay each other's; leave it out",
+    )
+    _one_line_exit_2(
+        s1sr("run", "--target", "duis", "--adapter", "remote", "--duis-url", "http://127.0.0.1:8079"),
+        "--target duis: the DUIS target needs --user-key, --user-cert, --trust;",
+    )
+    _one_line_exit_2(
+        s1sr(*duis, "--adapter", "remote", "--response-timeout", "0"), "--response-timeout: 0 s is outside (0, 600] s"
+    )
+
+
+def test_a_user_key_that_is_not_the_certificates_or_a_busy_listener_is_refused(
+    user: User, rig: str, served: Served, tmp_path: Path
+) -> None:
+    other, _ = write_pair(make_user(USER), tmp_path, "other")
+    mismatched = User(other, user.cert)
+    _one_line_exit_2(
+        run_duis(mismatched, rig, served, "--report-dir", str(tmp_path / "r")),
+        f"--user-key {other}, --user-cert {user.cert}: the signing key and the certificate do not belong together",
+    )
+    with _listening() as port:
+        busy = Served(served.url, served.trust, f"127.0.0.1:{port}")
+        _one_line_exit_2(
+            run_duis(user, rig, busy, "--report-dir", str(tmp_path / "r")),
+            f"--response-listen 127.0.0.1:{port}: cannot listen for responses",
+        )
+    assert not (tmp_path / "r").exists()
+
+
+@contextmanager
+def _listening() -> Iterator[int]:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        yield busy.getsockname()[1]
+
+
+def test_serve_s1sp_refuses_meter_ids_or_an_unreachable_rig_in_one_line(user: User) -> None:
+    serve = ("serve-s1sp", "--port", "0", "--response-url", "http://127.0.0.1:9/r", "--user-cert", str(user.cert))
+    _one_line_exit_2(
+        s1sr(*serve, "--adapter", "remote", "--device-url", "http://127.0.0.1:9", "--meter-id", METER),
+        "--meter-id: --meter-id places meters in the built-in simulation, not on the estate of --adapter remote;",
+    )
+    _one_line_exit_2(s1sr(*serve, "--adapter", "remote"), "--adapter remote: the remote adapter needs --device-url URL")
+    _one_line_exit_2(
+        s1sr(*serve, "--adapter", "remote", "--device-url", f"http://127.0.0.1:{free_port()}"), "--device-url: "
+    )
+
+
+# --- the pieces: Command Variants, counters, what a session observes ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("srv", "body", "variant"),
+    [
+        ("4.18", ReadMeterBalance(), 1),
+        ("1.5", UpdateMeterBalance("PrepaymentMode", 1000), 4),
+        ("11.3", ActivateFirmware("00" * 32), 4),
+        ("11.1", UpdateFirmware("AA==", "1", (METER,)), 8),
+    ],
+)
+def test_requests_carry_the_command_variant_duis_names_for_their_srv(srv: str, body: Any, variant: int) -> None:
+    xml = build_request(ServiceRequest(RequestId(USER, METER, 1001), srv, body))
+    assert f"<sr:CommandVariant>{variant}</sr:CommandVariant>".encode() in xml
+
+
+def test_the_counter_source_rises_across_threads_and_starts_where_asked() -> None:
+    counters = OriginatorCounter()
+    assert counters.last == 1000 and counters.next() == 1001
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        for _ in range(500):
+            value = counters.next()
+            with lock:
+                seen.append(value)
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == list(range(1002, 3002))
+    before = int(time.time() * 1000)
+    assert before <= OriginatorCounter.from_clock().next() - 1 <= int(time.time() * 1000)
+
+
+def test_a_session_observes_the_whole_estate_unless_told_otherwise() -> None:
+    dmc = find_dmc("secure-esme")
+    adapter = RecordingAdapter(SimulatedAdapter.create(dmc, {}))
+    s1sp = ReferenceS1SP.create(load_catalogue("4.3"), dmc, adapter, generated_credentials(), 30.0)
+    session = UserSession(s1sp, adapter, dmc, generated_credentials())
+    assert session.observes == frozenset({"device-commands", "device-state"})
+    assert session.not_observed == []
+    shared = OriginatorCounter(5000)
+    over_duis = UserSession(s1sp, adapter, dmc, generated_credentials(), counters=shared, observes=frozenset())
+    assert over_duis.observes == frozenset()
+    assert over_duis.request("4.18", ReadMeterBalance(), METER).request_id.counter == 5001
+    assert UserSession(s1sp, adapter, dmc, generated_credentials(), counters=shared).counter == 5001
