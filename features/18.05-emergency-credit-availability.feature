@@ -27,7 +27,7 @@ Feature: 18.5 EmergencyCreditLimit of zero; thresholds in prepayment mode
     And the prepayment configuration has EmergencyCreditLimit 999 and EmergencyCreditThreshold 100000
     And the meter balance is 0 pence
     When the User activates emergency credit
-    Then the request is rejected with outcome 2 naming "EmergencyCreditLimit is 0 p"
+    Then the request is rejected with outcome "device rejected"
     And the meter state is unchanged by the last request
 
   Scenario Outline: With the balance at <balance> pence and the threshold at <threshold> DUIS units, activation <result>
@@ -55,18 +55,18 @@ Feature: 18.5 EmergencyCreditLimit of zero; thresholds in prepayment mode
     And the prepayment configuration has EmergencyCreditLimit 500000 and EmergencyCreditThreshold 100000
     And the meter balance is 0 pence
     When the User activates emergency credit
-    Then the request is rejected with outcome 2 naming "credit mode"
+    Then the request is rejected with outcome "device rejected"
     And the meter state is unchanged by the last request
     And SRV 4.13 reports EmergencyCreditLimit 500000
     And SRV 4.13 reports EmergencyCreditThreshold 100000
 
-  Scenario Outline: Above the threshold (<balance> pence over <threshold> DUIS units) the refusal names it and changes nothing
+  Scenario Outline: Above the threshold (<balance> pence over <threshold> DUIS units) the meter refuses and nothing changes
     Given the meter is in prepayment mode
     And the prepayment configuration has EmergencyCreditLimit 500000 and EmergencyCreditThreshold <threshold>
     And the meter balance is <balance> pence
     When the User activates emergency credit
     Then the request is rejected
-    And the response reports outcome 2 at position 1 naming "EmergencyCreditThreshold"
+    And the response reports outcome "device rejected" at position 1
     And the meter state is unchanged by the last request
     And SRV 4.3 reports EmergencyCreditBalance 0
 

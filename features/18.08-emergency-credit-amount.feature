@@ -43,7 +43,7 @@ Feature: 18.8 Amount made available on emergency credit activation
     And the meter balance is 0 pence
     And emergency credit has been activated
     When the User activates emergency credit
-    Then the request is rejected with outcome 2 naming "already in use"
+    Then the request is rejected with outcome "device rejected"
     And SRV 4.3 reports EmergencyCreditBalance 300000
 
   Scenario: Emergency credit made available is not debt: every debt register stays at zero

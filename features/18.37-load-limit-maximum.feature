@@ -21,7 +21,7 @@ Feature: 18.37 Maximum LoadLimitPowerThreshold
 
   Scenario Outline: A threshold of <watts> W is rejected by the S1SP, naming the limit
     When the User sets the load limit power threshold to <watts> W
-    Then the request is rejected with outcome 1 naming "maximum of 65535 W"
+    Then the request is rejected with outcome "outside the device model's range" naming the limit 65535 W
     And no device command was sent
     And the meter state is unchanged by the last request
 
@@ -53,7 +53,7 @@ Feature: 18.37 Maximum LoadLimitPowerThreshold
       | 0     | 0          | 0           | Unchanged |
       | 6900  | 4294967295 | 4294967295  | Disable   |
 
-  Scenario: The refusal above the maximum is the outcome at position 1 and names the value refused
+  Scenario: The refusal above the maximum is the outcome at position 1, and names the limit
     When the User sets the load limit power threshold to 65536 W
     Then the request is rejected
-    And the response reports outcome 1 at position 1 naming "65536 W"
+    And the response reports outcome "outside the device model's range" at position 1 naming the limit 65535 W

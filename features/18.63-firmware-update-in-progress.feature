@@ -4,37 +4,41 @@ Feature: 18.63 Firmware update while another is in progress on the same HAN
   device on it until the image is activated (SRV 11.3), reported complete or failed, or
   cancelled. S1SR 4.3: for each device in DeviceIDList whose HAN has an update in
   progress the S1SP rejects the request for that device only, the other listed devices
-  proceed, and the response reports the outcome per device (outcome 0 accepted, 3 update
-  in progress on the HAN). This project's reading of S1SR 4.2: the whole request is
-  rejected (outcome 4 for the devices not sent).
+  proceed, and the response reports the outcome per device ("accepted", or "update in
+  progress on the device's HAN"). This project's reading of S1SR 4.2: the whole request
+  is rejected ("whole request rejected" for the devices not sent). Outcomes are named by
+  their class; the catalogue gives the code that carries each.
 
-  The estate: HAN-A holds the meter 00-DB-12-34-56-78-90-A0, HAN-B the meter
-  00-DB-12-34-56-78-90-B0.
+  The estate: the meter 00-DB-12-34-56-78-90-A0 and the Communications Hub
+  00-DB-12-34-56-78-90-A2 on one HAN, the meter 00-DB-12-34-56-78-90-B0 and the
+  Communications Hub 00-DB-12-34-56-78-90-B2 on another. A HAN is named as the estate
+  under test names it: "the HAN of device ...".
 
   Background:
-    Given the firmware image "S1SR firmware image one" with version "00000101"
+    Given the estate has devices 00-DB-12-34-56-78-90-A0 and 00-DB-12-34-56-78-90-A2 on one HAN and devices 00-DB-12-34-56-78-90-B0 and 00-DB-12-34-56-78-90-B2 on another
+    And the firmware image "S1SR firmware image one" with version "00000101"
     And a firmware update is in progress on the HAN of device 00-DB-12-34-56-78-90-A0
 
   @s1sr-4.3
   Scenario Outline: S1SR 4.3 rejects only the device whose HAN is busy (<order>)
     Given the firmware image "S1SR firmware image two" with version "00000102"
     When the User updates the firmware of devices <devices>
-    Then the response reports outcome <busy_outcome> at position <busy_position> naming "already in progress on HAN-A"
-    And the response reports outcome 0 at position <free_position> naming "accepted"
+    Then the response reports outcome "update in progress on the device's HAN" at position <busy_position> naming the HAN of device 00-DB-12-34-56-78-90-A0
+    And the response reports outcome "accepted" at position <free_position>
     And the request is rejected
-    And a new firmware update for device 00-DB-12-34-56-78-90-B0 is rejected with outcome 3
+    And a new firmware update for device 00-DB-12-34-56-78-90-B0 is rejected with outcome "update in progress on the device's HAN"
 
     Examples:
-      | order            | devices                                           | busy_outcome | busy_position | free_position |
-      | busy device first | 00-DB-12-34-56-78-90-A0,00-DB-12-34-56-78-90-B0 | 3            | 1             | 2             |
-      | busy device last  | 00-DB-12-34-56-78-90-B0,00-DB-12-34-56-78-90-A0 | 3            | 2             | 1             |
+      | order             | devices                                         | busy_position | free_position |
+      | busy device first | 00-DB-12-34-56-78-90-A0,00-DB-12-34-56-78-90-B0 | 1             | 2             |
+      | busy device last  | 00-DB-12-34-56-78-90-B0,00-DB-12-34-56-78-90-A0 | 2             | 1             |
 
   @s1sr-4.2
   Scenario Outline: S1SR 4.2 rejects the whole request when any listed HAN is busy (<order>)
     Given the firmware image "S1SR firmware image two" with version "00000102"
     When the User updates the firmware of devices <devices>
-    Then the response reports outcome 3 at position <busy_position> naming "already in progress on HAN-A"
-    And the response reports outcome 4 at position <free_position> naming "whole request is rejected"
+    Then the response reports outcome "update in progress on the device's HAN" at position <busy_position> naming the HAN of device 00-DB-12-34-56-78-90-A0
+    And the response reports outcome "whole request rejected" at position <free_position>
     And the request is rejected
     And a new firmware update for device 00-DB-12-34-56-78-90-B0 is accepted
 
@@ -46,13 +50,13 @@ Feature: 18.63 Firmware update while another is in progress on the same HAN
   Scenario: A request for a device on a busy HAN alone is rejected
     Given the firmware image "S1SR firmware image two" with version "00000102"
     When the User updates the firmware of devices 00-DB-12-34-56-78-90-A0
-    Then the response reports outcome 3 at position 1 naming "already in progress on HAN-A"
+    Then the response reports outcome "update in progress on the device's HAN" at position 1 naming the HAN of device 00-DB-12-34-56-78-90-A0
     And the request is rejected
 
   Scenario: A request for devices on free HANs only succeeds
     When the User updates the firmware of devices 00-DB-12-34-56-78-90-B0
     Then the request succeeds
-    And the response reports outcome 0 at position 1 naming "accepted"
+    And the response reports outcome "accepted" at position 1
 
   @srv-11.3
   Scenario: Activating the image ends the update, and the HAN takes a new one
@@ -64,8 +68,8 @@ Feature: 18.63 Firmware update while another is in progress on the same HAN
   @srv-11.3
   Scenario: Activation with the wrong hash leaves the update in progress
     When the User activates the image "S1SR some other image" on device 00-DB-12-34-56-78-90-A0
-    Then the request is rejected with outcome 2 naming "does not match"
-    And a new firmware update for device 00-DB-12-34-56-78-90-A0 is rejected with outcome 3
+    Then the request is rejected with outcome "device rejected"
+    And a new firmware update for device 00-DB-12-34-56-78-90-A0 is rejected with outcome "update in progress on the device's HAN"
 
   Scenario: The Communications Hub holds the update in progress on its HAN
     Then the Communications Hub state shows firmware_transfer.firmware_version 00000101
@@ -75,7 +79,7 @@ Feature: 18.63 Firmware update while another is in progress on the same HAN
     Given the firmware image "S1SR firmware image two" with version "00000102"
     When the User updates the firmware of devices 00-DB-12-34-56-78-90-B0
     Then the request succeeds
-    And the response reports outcome 0 at position 1 naming "HAN-B"
+    And the response reports outcome "accepted" at position 1 naming the HAN of device 00-DB-12-34-56-78-90-B0
     And device 00-DB-12-34-56-78-90-B0 received TransferFirmware with image_base64 UzFTUiBmaXJtd2FyZSBpbWFnZSB0d28=
     And device 00-DB-12-34-56-78-90-B0 received TransferFirmware with image_hash 019A2A288B917CB885A6EC030378F2A0933BD04E5C5C7733D94E6BA8CFA44B68
     And device 00-DB-12-34-56-78-90-B0 received TransferFirmware with firmware_version 00000102
@@ -91,14 +95,14 @@ Feature: 18.63 Firmware update while another is in progress on the same HAN
   @srv-11.3
   Scenario: Activation on a device of the busy HAN that the update was not sent to is rejected
     When the User activates the firmware image on device 00-DB-12-34-56-78-90-A2
-    Then the request is rejected with outcome 2 naming "no firmware image held"
-    And a new firmware update for device 00-DB-12-34-56-78-90-A0 is rejected with outcome 3
+    Then the request is rejected with outcome "device rejected"
+    And a new firmware update for device 00-DB-12-34-56-78-90-A0 is rejected with outcome "update in progress on the device's HAN"
 
   @srv-11.3
   Scenario: Activation on a device whose HAN has no update in progress is rejected and leaves the device as it was
     Given the state of device 00-DB-12-34-56-78-90-B0 is noted
     When the User activates the image "S1SR firmware image one" on device 00-DB-12-34-56-78-90-B0
-    Then the request is rejected with outcome 2 naming "no firmware image held"
+    Then the request is rejected with outcome "device rejected"
     And the state of device 00-DB-12-34-56-78-90-B0 is as noted
 
   @srv-11.3
@@ -106,12 +110,12 @@ Feature: 18.63 Firmware update while another is in progress on the same HAN
     Given the firmware image "S1SR firmware image two" with version "00000102"
     When the User updates the firmware of devices 00-DB-12-34-56-78-90-B0,00-DB-12-34-56-78-90-B2
     Then the request succeeds
-    And the response reports outcome 0 at position 1 naming "accepted"
-    And the response reports outcome 0 at position 2 naming "accepted"
+    And the response reports outcome "accepted" at position 1
+    And the response reports outcome "accepted" at position 2
     When the User activates the image "S1SR firmware image two" on device 00-DB-12-34-56-78-90-B0
     Then the request succeeds
     And the state of device 00-DB-12-34-56-78-90-B0 shows firmware_version 00000102
-    And a new firmware update for device 00-DB-12-34-56-78-90-B0 is rejected with outcome 3
+    And a new firmware update for device 00-DB-12-34-56-78-90-B0 is rejected with outcome "update in progress on the device's HAN"
     When the User activates the image "S1SR firmware image two" on device 00-DB-12-34-56-78-90-B2
     Then the request succeeds
     And a new firmware update for device 00-DB-12-34-56-78-90-B0 is accepted
@@ -126,5 +130,5 @@ Feature: 18.63 Firmware update while another is in progress on the same HAN
   Scenario: S1SR 4.2: the outcome of a device not sent names the device whose HAN is busy
     Given the firmware image "S1SR firmware image two" with version "00000102"
     When the User updates the firmware of devices 00-DB-12-34-56-78-90-B0,00-DB-12-34-56-78-90-A0
-    Then the response reports outcome 4 at position 1 naming "00-DB-12-34-56-78-90-A0"
-    And the response reports outcome 3 at position 2 naming "HAN-A"
+    Then the response reports outcome "whole request rejected" at position 1 naming device 00-DB-12-34-56-78-90-A0
+    And the response reports outcome "update in progress on the device's HAN" at position 2 naming the HAN of device 00-DB-12-34-56-78-90-A0

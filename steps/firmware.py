@@ -12,6 +12,8 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from s1sr.duis.request import ActivateFirmware, UpdateFirmware
+from s1sr.gherkin import expect
+from s1sr.plugin.settings import RunSettings
 from s1sr.session import DCC_ID, UserSession
 
 
@@ -92,18 +94,24 @@ def activate_image(user: UserSession, text: str, device: str) -> None:
 
 @then(
     parsers.re(
-        r"a new firmware update for device (?P<device>[0-9A-F-]{23}) is (?P<verdict>accepted|rejected)"
-        r"(?: with outcome (?P<code>\d+))?"
+        r"a new firmware update for device (?P<device>[0-9A-F-]{23}) is "
+        r'(?:(?P<accepted>accepted)|rejected with outcome "(?P<outcome>[^"]+)")'
     )
 )
-def new_update(user: UserSession, device: str, verdict: str, code: str | None) -> None:
+def new_update(
+    user: UserSession, s1sr_settings: RunSettings, device: str, accepted: str | None, outcome: str | None
+) -> None:
+    """Probe the device's HAN with a new SRV 11.1 (an observation, not the scenario's last request)."""
+    catalogue = s1sr_settings.catalogue
+    expected = catalogue.outcome("accepted" if accepted else str(outcome))
     probe = UpdateFirmware(_base64("S1SR probe image"), "0000FFFF", (device,))
     response = user.send("11.1", probe, DCC_ID, observe=True)
     assert response is not None, "the S1SP refused the probe SRV 11.1"
-    outcome = response.outcomes[0]
-    if verdict == "accepted":
-        assert outcome.code == 0, f"expected a new update for {device} to be accepted: {outcome.text}"
-    else:
-        assert outcome.code == int(code or outcome.code) and outcome.code != 0, (
-            f"expected a new update for {device} to be rejected with outcome {code}: {outcome.code} {outcome.text}"
-        )
+    assert response.outcomes, f"the probe SRV 11.1 for {device} reported no outcome for the device"
+    found = response.outcomes[0]
+    actual = catalogue.outcome_of(found.code)
+    expect(
+        f'outcome of a new update for {device} (code {found.code}: "{found.text}")',
+        expected.name,
+        actual.name if actual else f"no class has code {found.code}",
+    )

@@ -50,13 +50,14 @@ def s1sr(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None)
     )
 
 
-def run_mutant(mutant: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_mutant(mutant: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``s1sr`` with one deliberately wrong S1SP (see tests/mutants.py), in a subprocess."""
     return subprocess.run(
         [sys.executable, str(REPO / "tests" / "mutants.py"), mutant, *args],
         capture_output=True,
         text=True,
         cwd=REPO,
+        env={**os.environ, **(env or {})},
         timeout=600,
     )
 

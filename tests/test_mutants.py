@@ -5,15 +5,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_mutant
+from tests.conftest import REPO, run_mutant
 
 CASES = [
     ("rounds_pence", ["18.3", "18.16", "18.27"]),
     ("floors_join_minutes", ["18.62"]),
     ("rejects_whole_firmware_request", ["18.63"]),
     ("no_load_limit_check", ["18.37"]),
+    # Its built-in defaults equal the shipped Annex C values: only a catalogue whose values differ
+    # (fixtures/catalogue-varied, with its own features for clause 23) can tell it from a conformant S1SP.
     ("ignores_annex_c", ["23"]),
 ]
+VARIED = REPO / "fixtures" / "catalogue-varied"
+ON_THE_VARIED_CATALOGUE = {"ignores_annex_c"}
 
 
 @pytest.mark.parametrize(("mutant", "clauses"), CASES, ids=[c[0] for c in CASES])
@@ -21,7 +25,11 @@ def test_mutant_fails_its_clause(tmp_path: Path, mutant: str, clauses: list[str]
     args = ["run", "--dmc", "secure-esme", "--report-dir", str(tmp_path)]
     for clause in clauses:
         args += ["--clause", clause]
-    done = run_mutant(mutant, *args)
+    env = None
+    if mutant in ON_THE_VARIED_CATALOGUE:
+        args += ["--features", str(VARIED / "features")]
+        env = {"S1SR_CATALOGUE_DIR": str(VARIED)}
+    done = run_mutant(mutant, *args, env=env)
     assert done.returncode == 1, f"the suite did not catch {mutant}:\n{done.stdout}\n{done.stderr}"
     results = json.loads((tmp_path / "results.json").read_text())
     failed = [s for s in results["scenarios"] if s["outcome"] == "failed"]

@@ -1,22 +1,34 @@
 """The clause catalogue: S1SR clauses per version, Annex C defaults, device models and DMCs, as data.
 
 Each S1SR version is one TOML file in ``data/``; device models and Device Model
-Combinations are in ``data/device-models.toml``. Code reads the catalogue; it
-never branches on a version number.
+Combinations are in ``data/device-models.toml``; the outcome classes (why a request,
+or one device of it, succeeded or not, and the outcome code that carries each) are in
+``data/outcomes.toml``. Code reads the catalogue; it never branches on a version number.
+
+``S1SR_CATALOGUE_DIR`` (test-only) names a folder that replaces ``data/``: its
+``s1sr-<version>.toml`` files are the only versions known, and ``device-models.toml`` or
+``outcomes.toml``, when it holds them, replace the shipped ones. The harness's own tests
+use it to run the clause suite on a catalogue whose values differ from the shipped ones
+(``fixtures/catalogue-varied``), so that an S1SP which hard-codes the shipped values fails.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 from s1sr.errors import ConfigError
 
 PROVENANCES = ("consultation", "interpretation")
 DEFAULT_VERSION = "4.3"
+#: Test-only: a folder that replaces the shipped catalogue data (see the module docstring).
+CATALOGUE_DIR_ENV = "S1SR_CATALOGUE_DIR"
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,23 @@ class AnnexCDefault:
 
 
 @dataclass(frozen=True)
+class OutcomeClass:
+    """Why a request, or one device of it, succeeded or not, and the outcome code that carries it.
+
+    Features name the class (``"update in progress on the device's HAN"``); the code is the
+    ``SMETS1Debug/SMETS1Response/@ResponseCode`` the S1SP under test writes for it. The S1SR does
+    not number outcomes, so every code is an interpretation an analyst corrects here.
+    """
+
+    name: str
+    code: int
+    provenance: str
+    code_provenance: str
+    meaning: str
+    clauses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DeviceModel:
     """A Secure device model (the DMVES columns the harness needs)."""
 
@@ -82,6 +111,7 @@ class Catalogue:
     status: str
     clauses: tuple[Clause, ...]
     annex_c: tuple[AnnexCDefault, ...]
+    outcomes: tuple[OutcomeClass, ...] = ()
 
     def clause(self, clause_id: str) -> Clause | None:
         """The clause with this id, or None when this version does not have it."""
@@ -94,17 +124,73 @@ class Catalogue:
                 return clause.parameters[name]
         return default
 
+    def annex_c_entry(self, srv: str, command: str, field: str) -> AnnexCDefault | None:
+        """The Annex C entry for one field of one command of one SRV, or None when Annex C has none."""
+        return next((e for e in self.annex_c if (e.srv, e.command, e.field) == (srv, command, field)), None)
+
+    def outcome(self, name: str) -> OutcomeClass:
+        """The outcome class called ``name``; :class:`ConfigError` lists the known ones."""
+        for found in self.outcomes:
+            if found.name == name:
+                return found
+        known = ", ".join(f'"{o.name}"' for o in self.outcomes)
+        raise ConfigError(f'no outcome class "{name}" in the catalogue', "outcomes.toml", f"known: {known}")
+
+    def outcome_of(self, code: int) -> OutcomeClass | None:
+        """The outcome class that ``code`` carries, or None when no class has that code."""
+        return next((o for o in self.outcomes if o.code == code), None)
+
+
+def _shipped() -> Traversable:
+    return resources.files("s1sr.catalogue").joinpath("data")
+
+
+def catalogue_dir() -> Path | None:
+    """The folder ``S1SR_CATALOGUE_DIR`` names (test-only), or None for the shipped catalogue.
+
+    :class:`ConfigError` when it names no folder or a folder with no ``s1sr-<version>.toml``.
+    """
+    value = os.environ.get(CATALOGUE_DIR_ENV, "")
+    if not value:
+        return None
+    folder = Path(value).resolve()
+    if not folder.is_dir():
+        raise ConfigError(
+            f"{CATALOGUE_DIR_ENV} names no folder", value, f"unset {CATALOGUE_DIR_ENV} or name a catalogue folder"
+        )
+    if not any(folder.glob("s1sr-*.toml")):
+        raise ConfigError(
+            f"{CATALOGUE_DIR_ENV} names a folder with no s1sr-<version>.toml", value, "name a catalogue folder"
+        )
+    return folder
+
+
+def data_file(name: str) -> Traversable:
+    """Where the catalogue file ``name`` is read from: the ``S1SR_CATALOGUE_DIR`` folder, else the shipped data.
+
+    A version file (``s1sr-<version>.toml``) comes only from that folder when it is set; the
+    device models and the outcome classes fall back to the shipped ones.
+    """
+    folder = catalogue_dir()
+    if folder is not None and ((folder / name).is_file() or name.startswith("s1sr-")):
+        return folder / name
+    return _shipped().joinpath(name)
+
 
 def _data(name: str) -> dict[str, Any]:
-    text = resources.files("s1sr.catalogue").joinpath("data", name).read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    where = data_file(name)
+    try:
+        return tomllib.loads(where.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"catalogue file is not valid TOML: {exc}", str(where), "correct the file") from None
 
 
 def versions() -> list[str]:
     """The S1SR versions that have a catalogue, oldest first."""
-    names = [p.name for p in resources.files("s1sr.catalogue").joinpath("data").iterdir()]
+    folder: Traversable = catalogue_dir() or _shipped()
+    names = [p.name for p in folder.iterdir()]
     found = [n.removeprefix("s1sr-").removesuffix(".toml") for n in names if n.startswith("s1sr-")]
-    return sorted(found, key=lambda v: tuple(int(p) for p in v.split(".")))
+    return sorted(found, key=lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split(".")))
 
 
 def _require(entry: dict[str, Any], key: str, where: str) -> Any:
@@ -113,9 +199,13 @@ def _require(entry: dict[str, Any], key: str, where: str) -> Any:
     return entry[key]
 
 
-@cache
 def load_catalogue(version: str = DEFAULT_VERSION) -> Catalogue:
     """Load the catalogue of one S1SR version; :class:`ConfigError` names the known ones."""
+    return _load_catalogue(catalogue_dir(), version)
+
+
+@cache
+def _load_catalogue(folder: Path | None, version: str) -> Catalogue:
     known = versions()
     if version not in known:
         raise ConfigError(
@@ -159,12 +249,54 @@ def load_catalogue(version: str = DEFAULT_VERSION) -> Catalogue:
         )
         for e in data.get("annex_c", [])
     )
-    return Catalogue(version, data.get("status", ""), tuple(clauses), annex)
+    return Catalogue(version, data.get("status", ""), tuple(clauses), annex, outcome_classes())
+
+
+def outcome_classes() -> tuple[OutcomeClass, ...]:
+    """The outcome classes, each with the code that carries it (``outcomes.toml``)."""
+    return _outcome_classes(catalogue_dir())
 
 
 @cache
+def _outcome_classes(folder: Path | None) -> tuple[OutcomeClass, ...]:
+    where = f"catalogue {data_file('outcomes.toml')}"
+    found: list[OutcomeClass] = []
+    for entry in _data("outcomes.toml").get("outcome", []):
+        name = _require(entry, "name", where)
+        code = _require(entry, "code", where)
+        if not isinstance(code, int) or isinstance(code, bool):
+            raise ConfigError(f'outcome class "{name}" has code {code!r}, not a whole number', where)
+        for key in ("provenance", "code_provenance"):
+            if entry.get(key) not in PROVENANCES:
+                raise ConfigError(f'outcome class "{name}" {key} must be one of {PROVENANCES}', where)
+        for other in found:
+            if other.name == name:
+                raise ConfigError(f'two outcome classes are named "{name}"', where, "give each class its own name")
+            # One code per class: a code two classes share could not tell them apart.
+            if other.code == code:
+                raise ConfigError(
+                    f'outcome classes "{other.name}" and "{name}" share code {code}', where, "give each its own code"
+                )
+        found.append(
+            OutcomeClass(
+                name=name,
+                code=code,
+                provenance=entry["provenance"],
+                code_provenance=entry["code_provenance"],
+                meaning=" ".join(_require(entry, "meaning", where).split()),
+                clauses=tuple(entry.get("clauses", [])),
+            )
+        )
+    return tuple(found)
+
+
 def device_models() -> dict[str, DeviceModel]:
     """All device models, by id."""
+    return _device_models(catalogue_dir())
+
+
+@cache
+def _device_models(folder: Path | None) -> dict[str, DeviceModel]:
     return {
         e["id"]: DeviceModel(
             id=e["id"],
@@ -180,9 +312,13 @@ def device_models() -> dict[str, DeviceModel]:
     }
 
 
-@cache
 def dmcs() -> dict[str, DMC]:
     """All Device Model Combinations, by id."""
+    return _dmcs(catalogue_dir())
+
+
+@cache
+def _dmcs(folder: Path | None) -> dict[str, DMC]:
     models = device_models()
     return {
         e["id"]: DMC(e["id"], models[e["meter"]], models[e["comms_hub"]], bool(e.get("default", False)))

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from s1sr import __version__
-from s1sr.errors import InputError, S1srError
+from s1sr.errors import ConfigError, InputError, S1srError
 
 
 def _console(stderr: bool = False) -> Console:
@@ -49,6 +49,34 @@ class S1srGroup(click.Group):
 
 FEATURES_OPTION = click.option(
     "--features", "feature_dirs", multiple=True, type=click.Path(path_type=Path), help="Feature folder (repeatable)."
+)
+
+
+def _use_catalogue(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """Make ``value`` the catalogue folder of this process and of every process it starts."""
+    if value is None:
+        return
+    from s1sr.catalogue import CATALOGUE_DIR_ENV
+
+    folder = value.resolve()
+    if not folder.is_dir() or not any(folder.glob("s1sr-*.toml")):
+        raise ConfigError(
+            "names no catalogue folder (one holding s1sr-<version>.toml files)",
+            f"--catalogue {value}",
+            "name a folder laid out as s1sr/catalogue/data",
+        )
+    os.environ[CATALOGUE_DIR_ENV] = str(folder)
+
+
+#: ``--catalogue DIR``: the clause catalogue read instead of the shipped one (a corrected reading, or a test one).
+CATALOGUE_OPTION = click.option(
+    "--catalogue",
+    type=click.Path(file_okay=False, path_type=Path),
+    callback=_use_catalogue,
+    is_eager=True,
+    expose_value=False,
+    help="Catalogue folder (s1sr-<version>.toml, optionally device-models.toml, outcomes.toml) to use "
+    "instead of the shipped one.",
 )
 
 

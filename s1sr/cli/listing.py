@@ -9,13 +9,14 @@ from typing import Any
 import click
 
 from s1sr.catalogue import DEFAULT_VERSION, Catalogue, load_catalogue, versions
-from s1sr.cli.app import FEATURES_OPTION, main, out
+from s1sr.cli.app import CATALOGUE_OPTION, FEATURES_OPTION, main, out
 
 
 @main.command()
 @click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @FEATURES_OPTION
+@CATALOGUE_OPTION
 @click.option("--matrix", is_flag=True, help="Print the clause x device-model map (Annex A, DMVES).")
 def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], matrix: bool) -> None:
     """List the clauses of an S1SR version, their provenance and how many scenarios exercise each."""

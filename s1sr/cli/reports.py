@@ -11,7 +11,7 @@ import click
 
 from s1sr.catalogue import DEFAULT_VERSION, load_catalogue
 from s1sr.cli.app import main, out
-from s1sr.errors import InputError
+from s1sr.errors import ConfigError, InputError
 
 
 @main.command()
@@ -28,7 +28,11 @@ def diff(a: str, b: str, dmcs: tuple[str, ...], report_dir: Path | None, as_json
     from s1sr.catalogue import default_dmcs, find_dmc
     from s1sr.diff import version_diff, what_differs, write_diff
 
-    load_catalogue(a), load_catalogue(b)
+    for where, version in (("A", a), ("B", b)):
+        try:
+            load_catalogue(version)
+        except ConfigError as exc:  # name the argument the user typed, not --s1sr-version
+            raise ConfigError(exc.what, f"s1sr diff {where}", exc.fix) from None
     for name in dmcs:
         find_dmc(name)
     work = report_dir / "runs" if report_dir is not None else None

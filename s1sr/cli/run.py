@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from s1sr.catalogue import DEFAULT_VERSION
-from s1sr.cli.app import FEATURES_OPTION, err, main, out
+from s1sr.cli.app import CATALOGUE_OPTION, FEATURES_OPTION, err, main, out
 
 
 class RunCommand(click.Command):
@@ -32,6 +32,7 @@ class RunCommand(click.Command):
 @click.option("--clause", "clauses", multiple=True, help="Run only scenarios of this clause (repeatable).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Write results.json here.")
 @FEATURES_OPTION
+@CATALOGUE_OPTION
 @click.option("--xsd", default=None, help="DUIS schema (else S1SR_DUIS_XSD, else [tool.s1sr] duis_xsd).")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds allowed per device command.")
 @click.option("--adapter", default="simulated", show_default=True, help="Device adapter: name or module:attr.")
@@ -145,6 +146,12 @@ def run(
             "s1sr run",
             "s1sr run takes options only (see s1sr run --help); to choose a clause use --clause ID, "
             "to pass arguments to pytest put them after --",
+        )
+    if device_url and adapter == "simulated":
+        raise ConfigError(
+            "a device URL is for an adapter that reaches devices over the network, and the adapter is simulated",
+            "--device-url",
+            "add --adapter remote (or name your own adapter)",
         )
     pytest_args = (["-k", select] if select else []) + list(ctx.meta.get("pytest_args", []))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -160,7 +161,8 @@ def build_settings(
     dmcs = list(dict.fromkeys(dmcs)) or default_dmcs()
     for name in dmcs:
         find_dmc(name)
-    dirs = feature_dirs or [features_dir()]
+    # Absolute: pytest-bdd would read a relative folder from the suite module's folder, not the user's.
+    dirs = [Path(os.path.abspath(d)) for d in feature_dirs] or [features_dir()]
     for folder in dirs:
         if not folder.is_dir():
             raise S1srError("feature folder does not exist", str(folder), "pass an existing folder to --features")
@@ -191,7 +193,10 @@ def build_settings(
     else:
         s1sp_class(s1sp)
     record.adapter, record.s1sp = adapter, s1sp
-    s1sp_catalogue = load_catalogue(s1sp_version) if s1sp_version else None
+    try:
+        s1sp_catalogue = load_catalogue(s1sp_version) if s1sp_version else None
+    except ConfigError as exc:  # name the option the user typed, not --s1sr-version
+        raise ConfigError(exc.what, f"{option_prefix}s1sp-version", exc.fix) from None
     if s1sp_catalogue is not None and s1sp_version != version:
         record.s1sp = f"{s1sp} (configured for S1SR {s1sp_version})"
     settings = RunSettings(

@@ -60,7 +60,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -125,11 +124,16 @@ class RunIdentity:
 
 
 def catalogue_digest(version: str) -> str:
-    """SHA-256 of the catalogue data a run of ``version`` reads: the version's clauses and the device models."""
+    """SHA-256 of the catalogue data a run of ``version`` reads: its clauses, the device models, the outcome classes.
+
+    Read from where the run reads them (a test catalogue folder, when one is set), so two runs on
+    different catalogues never merge as one.
+    """
+    from s1sr.catalogue import data_file
+
     digest = hashlib.sha256()
-    data = resources.files("s1sr.catalogue").joinpath("data")
-    for name in (f"s1sr-{version}.toml", "device-models.toml"):
-        content = data.joinpath(name).read_bytes()
+    for name in (f"s1sr-{version}.toml", "device-models.toml", "outcomes.toml"):
+        content = data_file(name).read_bytes()
         digest.update(f"{name}\0{len(content)}\0".encode())
         digest.update(content)
     return digest.hexdigest()

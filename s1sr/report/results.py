@@ -133,7 +133,13 @@ class RunRecord:
         return self.verdict_and_reason()[0]
 
     def verdict_and_reason(self) -> tuple[str, str]:
-        """The run's verdict and, in words, why."""
+        """The run's verdict and, in words, why (saying so when no DUIS schema checked the exchanges)."""
+        verdict, reason = self._verdict_and_reason()
+        if self.xsd is None:
+            reason += "; the DUIS schema was not checked (no --xsd, S1SR_DUIS_XSD or [tool.s1sr] duis_xsd)"
+        return verdict, reason
+
+    def _verdict_and_reason(self) -> tuple[str, str]:
         counts = self.summary()
         if counts["failed"]:
             return NOT_CONFORMANT, f"{counts['failed']} scenario(s) failed: a documented behaviour does not hold"

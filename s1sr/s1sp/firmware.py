@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from s1sr.duis.request import ActivateFirmware, ServiceRequest, UpdateFirmware
 from s1sr.duis.response import Outcome, SMETS1Response
-from s1sr.s1sp.outcomes import OutcomeCode
+from s1sr.s1sp.outcomes import ACCEPTED, DEVICE_REJECTED, UPDATE_IN_PROGRESS, WHOLE_REQUEST_REJECTED
 from s1sr.s1sp.router import handles
 
 if TYPE_CHECKING:
@@ -45,11 +45,11 @@ def update_firmware(ctx: HandlerContext, request: ServiceRequest) -> SMETS1Respo
     for position, device in enumerate(body.device_ids, start=1):
         if device in busy:
             text = f"{device}: rejected, a firmware update is already in progress on {busy[device]}"
-            outcomes.append(Outcome(OutcomeCode.FIRMWARE_UPDATE_IN_PROGRESS, position, text))
+            outcomes.append(ctx.outcome(UPDATE_IN_PROGRESS, position, text))
         elif whole_request_rejected:
             blocked = ", ".join(busy)
             text = f"{device}: not sent, the whole request is rejected because of {blocked}"
-            outcomes.append(Outcome(OutcomeCode.REQUEST_REJECTED, position, text))
+            outcomes.append(ctx.outcome(WHOLE_REQUEST_REJECTED, position, text))
         else:
             reply = ctx.send(
                 ctx.command(
@@ -63,10 +63,10 @@ def update_firmware(ctx: HandlerContext, request: ServiceRequest) -> SMETS1Respo
             )
             if reply.accepted:
                 text = f"{device}: accepted, firmware transfer started on {reply.values.get('han', 'its HAN')}"
-                outcomes.append(Outcome(OutcomeCode.SUCCESS, position, text))
+                outcomes.append(ctx.outcome(ACCEPTED, position, text))
             else:
-                outcomes.append(Outcome(OutcomeCode.DEVICE_REJECTED, position, f"{device}: {reply.reason}"))
-    success = all(o.code == OutcomeCode.SUCCESS for o in outcomes)
+                outcomes.append(ctx.outcome(DEVICE_REJECTED, position, f"{device}: {reply.reason}"))
+    success = all(o.code == ctx.rules.code(ACCEPTED) for o in outcomes)
     return SMETS1Response(request.request_id, request.srv, request.service_reference, success, {}, outcomes)
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from s1sr.duis.request import ServiceRequest, UpdateLoadLimitSettings
 from s1sr.duis.response import SMETS1Response
-from s1sr.s1sp.outcomes import OutcomeCode
+from s1sr.s1sp.outcomes import OUTSIDE_DEVICE_RANGE
 from s1sr.s1sp.router import handles
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ def update_load_limit(ctx: HandlerContext, request: ServiceRequest) -> SMETS1Res
     if limit is not None and body.power_threshold > limit:
         return ctx.rejected(
             request,
-            OutcomeCode.OUT_OF_DEVICE_RANGE,
+            OUTSIDE_DEVICE_RANGE,
             f"LoadLimitPowerThreshold {body.power_threshold} W is above the maximum of {limit} W for this device model",
         )
     command = ctx.command(

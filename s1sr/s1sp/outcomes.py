@@ -1,21 +1,20 @@
-"""Outcome codes the reference S1SP writes in ``SMETS1Debug/SMETS1Response/@ResponseCode``.
+"""The outcome classes the reference S1SP reports, by their catalogue names.
 
-The S1SR does not number them; these are this project's (interpretation), fixed
-here so that features can state them literally.
+The S1SR does not number outcomes; the code that carries each class is catalogue
+data (``outcomes.toml``), which the S1SP reads through its rules, so that an analyst
+who corrects a code corrects what the S1SP writes and what the features expect alike.
 """
 
-from enum import IntEnum
+#: The request, or one device of it, was accepted.
+ACCEPTED = "accepted"
+#: The S1SP refused a value the device model cannot hold (e.g. over the load-limit maximum, 18.37).
+OUTSIDE_DEVICE_RANGE = "outside the device model's range"
+#: The device refused the command.
+DEVICE_REJECTED = "device rejected"
+#: A firmware update is already in progress on the device's HAN (S1SR 18.63).
+UPDATE_IN_PROGRESS = "update in progress on the device's HAN"
+#: Not sent to this device because the request was rejected as a whole (S1SR 4.2 reading of 18.63).
+WHOLE_REQUEST_REJECTED = "whole request rejected"
 
-
-class OutcomeCode(IntEnum):
-    """Why a request, or one device of it, succeeded or not."""
-
-    SUCCESS = 0
-    #: The S1SP refused a value the device model cannot hold (e.g. over the load-limit maximum).
-    OUT_OF_DEVICE_RANGE = 1
-    #: The device refused the command.
-    DEVICE_REJECTED = 2
-    #: A firmware update is already in progress on the device's HAN (S1SR 18.63).
-    FIRMWARE_UPDATE_IN_PROGRESS = 3
-    #: Not sent to this device because the request was rejected as a whole (S1SR 4.2 reading of 18.63).
-    REQUEST_REJECTED = 4
+#: Every class the reference S1SP reports: the catalogue must give each a code.
+REPORTED = (ACCEPTED, OUTSIDE_DEVICE_RANGE, DEVICE_REJECTED, UPDATE_IN_PROGRESS, WHOLE_REQUEST_REJECTED)

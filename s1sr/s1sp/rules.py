@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from s1sr.catalogue import DMC, AnnexCDefault, Catalogue
+from s1sr.s1sp.outcomes import REPORTED
 
 #: What the S1SP does where the catalogue of a version says nothing (e.g. S1SR 4.2 has no 18.62).
 #: These are the same behaviours the 4.3 readings document; in 4.2 they are simply undocumented.
@@ -32,6 +33,8 @@ class S1SPRules:
     firmware_conflict_scope: str
     max_power_threshold_w: int | None
     annex_c: tuple[AnnexCDefault, ...]
+    #: The outcome code of each outcome class the S1SP reports (catalogue ``outcomes.toml``).
+    outcome_codes: dict[str, int]
 
     @classmethod
     def from_catalogue(cls, catalogue: Catalogue, dmc: DMC) -> S1SPRules:
@@ -43,7 +46,12 @@ class S1SPRules:
             firmware_conflict_scope=catalogue.parameter("firmware_conflict_scope", BUILT_IN["firmware_conflict_scope"]),
             max_power_threshold_w=maxima.get(dmc.meter.id),
             annex_c=catalogue.annex_c,
+            outcome_codes={name: catalogue.outcome(name).code for name in REPORTED},
         )
+
+    def code(self, outcome_class: str) -> int:
+        """The outcome code that carries ``outcome_class``."""
+        return self.outcome_codes[outcome_class]
 
     def default(self, srv: str, command: str, field: str) -> tuple[Any, str]:
         """The value for a command field DUIS does not carry, and where it comes from."""

@@ -15,7 +15,7 @@ from s1sr.duis.signing import Credentials, generated_credentials
 from s1sr.errors import InputError, UnsupportedRequest
 from s1sr.s1sp import firmware, han, load_limit, prepayment  # noqa: F401 - registers the handlers
 from s1sr.s1sp.api import S1SP, RequestRefused
-from s1sr.s1sp.outcomes import OutcomeCode
+from s1sr.s1sp.outcomes import DEVICE_REJECTED
 from s1sr.s1sp.router import HANDLERS
 from s1sr.s1sp.rules import S1SPRules
 
@@ -60,16 +60,19 @@ class HandlerContext:
         """A success response."""
         return SMETS1Response(request.request_id, request.srv, request.service_reference, True, dict(values or {}))
 
-    @staticmethod
-    def rejected(request: ServiceRequest, code: OutcomeCode, text: str) -> SMETS1Response:
-        """A failure response with one outcome naming why."""
+    def outcome(self, outcome_class: str, position: int, text: str) -> Outcome:
+        """One outcome of ``outcome_class``, carried by its catalogue code."""
+        return Outcome(self.rules.code(outcome_class), position, text)
+
+    def rejected(self, request: ServiceRequest, outcome_class: str, text: str) -> SMETS1Response:
+        """A failure response with one outcome of ``outcome_class`` naming why."""
         return SMETS1Response(
             request.request_id,
             request.srv,
             request.service_reference,
             False,
             {},
-            [Outcome(int(code), 1, text)],
+            [self.outcome(outcome_class, 1, text)],
         )
 
     def relay(
@@ -78,7 +81,7 @@ class HandlerContext:
         """Success when the device accepted, else a failure carrying the device's reason."""
         if reply.accepted:
             return self.ok(request, values)
-        return self.rejected(request, OutcomeCode.DEVICE_REJECTED, f"device rejected the command: {reply.reason}")
+        return self.rejected(request, DEVICE_REJECTED, f"device rejected the command: {reply.reason}")
 
 
 class ReferenceS1SP(S1SP):
