@@ -67,6 +67,8 @@ class RunOptions:
     shard: str | None = None
     #: Where the run's journal goes (default: beside the report folder; none without one, unless on workers).
     journal: Path | None = None
+    #: Replace the reports of a run of other settings in ``report_dir`` (else that is refused).
+    force: bool = False
 
 
 #: Most worker processes a run may ask for.
@@ -170,7 +172,8 @@ def check_options(options: RunOptions) -> RunSettings:
             ) from None
     settings.start_target()  # the DUIS target's response listener: a port in use is found now
     try:
-        claim_reports(settings, options.report_dir, journal=options.journal)  # last: nothing above fails holding it
+        # Last: nothing above fails while holding the folder.
+        claim_reports(settings, options.report_dir, journal=options.journal, force=options.force)
     except BaseException:
         settings.stop_target()
         raise

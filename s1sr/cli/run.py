@@ -31,6 +31,9 @@ class RunCommand(click.Command):
 @click.option("--dmc", "dmcs", multiple=True, help="Device Model Combination (repeatable; default: the default DMCs).")
 @click.option("--clause", "clauses", multiple=True, help="Run only scenarios of this clause (repeatable).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Write results.json here.")
+@click.option(
+    "--force", is_flag=True, help="Replace the reports in --report-dir even when they are of a run of other settings."
+)
 @FEATURES_OPTION
 @CATALOGUE_OPTION
 @click.option("--xsd", default=None, help="DUIS schema (else S1SR_DUIS_XSD, else [tool.s1sr] duis_xsd).")
@@ -99,6 +102,7 @@ def run(
     dmcs: tuple[str, ...],
     clauses: tuple[str, ...],
     report_dir: Path | None,
+    force: bool,
     feature_dirs: tuple[Path, ...],
     xsd: str | None,
     timeout: float,
@@ -160,6 +164,7 @@ def run(
         dmcs=list(dmcs),
         clauses=list(clauses),
         report_dir=report_dir,
+        force=force,
         feature_dirs=list(feature_dirs),
         xsd=xsd,
         timeout_s=timeout,

@@ -73,6 +73,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--s1sr-signing-key", default=None, help="PEM P-256 key the S1SP signs responses with")
     group.addoption("--s1sr-signing-cert", default=None, help="PEM certificate that verifies that key")
     group.addoption(
+        "--s1sr-force",
+        action="store_true",
+        default=False,
+        help="replace the reports in --s1sr-results even when they are of a run of other settings",
+    )
+    group.addoption(
         "--s1sr-journal",
         default=None,
         help="file to write the run's journal into (default: beside --s1sr-results; without it, none, or a "
@@ -111,6 +117,8 @@ def pytest_configure(config: pytest.Config) -> None:
                     "--s1sr-results",
                     Path(journal) if journal else None,
                     "--s1sr-journal",
+                    force=bool(config.getoption("--s1sr-force")),
+                    force_option="--s1sr-force",
                 )
                 config.stash[_OWN_CLAIM] = True
             settings.start_target()  # the response listener, before anything runs

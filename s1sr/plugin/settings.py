@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -315,6 +316,9 @@ def claim_reports(
     option: str = "--report-dir",
     journal: Path | None = None,
     journal_option: str = "--journal",
+    *,
+    force: bool = False,
+    force_option: str = "--force",
 ) -> None:
     """Claim ``folder`` for the reports, then make the run's journal; both before anything runs.
 
@@ -326,6 +330,8 @@ def claim_reports(
     if folder is not None:
         settings.report_claim = claim_report_dir(folder, option=option)
     try:
+        if settings.report_claim is not None and not force:
+            refuse_another_run(settings, settings.report_claim.folder, f"{option} {folder}", force_option)
         claimed = settings.report_claim.folder if settings.report_claim is not None else None
         if journal is not None or claimed is not None:
             settings.journal = start_journal(journal, claimed, journal_option)
@@ -350,3 +356,44 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
 def settings_of(config: pytest.Config) -> RunSettings:
     """The run settings held by ``config``."""
     return config.stash[SETTINGS_KEY]
+
+
+def refuse_another_run(settings: RunSettings, folder: Path, where: str, force_option: str) -> None:
+    """ConfigError when ``folder`` holds the reports of a run of other settings (the new set would replace them).
+
+    Compared: S1SR version, DMCs, adapter, S1SP, and, when the old record names them, the digests of
+    the features and the catalogue. The same settings again (a re-run after a fix) may replace it.
+    """
+    old = _recorded_run(folder / "results.json")
+    if old is None:
+        return
+    recorded = old.get("tool")
+    tool: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
+    identity = settings.identity()
+    differs = [
+        name
+        for name, before, now in (
+            ("S1SR version", old.get("s1sr_version"), settings.version),
+            ("DMCs", sorted(map(str, old.get("dmc") or [])), sorted(settings.dmcs)),
+            ("adapter", old.get("adapter"), settings.record.adapter),
+            ("S1SP", old.get("s1sp"), settings.record.s1sp),
+            ("features", tool.get("features_sha256", identity.features_sha256), identity.features_sha256),
+            ("catalogue", tool.get("catalogue_sha256", identity.catalogue_sha256), identity.catalogue_sha256),
+        )
+        if before != now
+    ]
+    if differs:
+        raise ConfigError(
+            f"holds the reports of a run of other settings ({', '.join(differs)} differ), which this run would replace",
+            where,
+            f"choose another folder, or add {force_option} to replace them",
+        )
+
+
+def _recorded_run(path: Path) -> dict[str, Any] | None:
+    """The record in ``path``, or None when there is none or it is not a record (nothing to protect)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "s1sr_version" in data else None

@@ -542,6 +542,8 @@ def _record(runs: dict[str, _Run]) -> tuple[RunRecord, str, str]:
             "s1sr": ", ".join(_distinct(str(h.get("s1sr", "?")) for h in headers)),
             "hosts": _distinct(str(h.get("host", "?")) for h in headers),
             "source": headers[0].get("source"),
+            "features_sha256": headers[0].get("features_sha256"),
+            "catalogue_sha256": headers[0].get("catalogue_sha256"),
         },
     )
     ordered: list[tuple[int, int, ScenarioResult]] = []

@@ -22,7 +22,8 @@ applicable at all).
 - ``dmc``: the Device Model Combinations run, a list of ids;
 - ``adapter``, ``s1sp``: the device adapter and the S1SP under test, by name;
 - ``tool``: what produced the record: ``s1sr`` (the tool's version), ``hosts``, ``source`` (``commit`` and
-  ``dirty`` of the checkout the features, steps and package came from; null from a plain install);
+  ``dirty`` of the checkout the features, steps and package came from; null from a plain install),
+  ``features_sha256`` and ``catalogue_sha256`` (what the journal's headers say was run);
 - ``started``, ``finished``: ISO 8601 UTC; ``interrupted``: true when Ctrl-C, SIGTERM or a crash stopped
   the run (its unfinished scenarios are ``not run``);
 - ``verdict``: ``CONFORMANT``, ``NOT CONFORMANT`` or ``INCONCLUSIVE``; ``verdict_reason``: why, in words;
