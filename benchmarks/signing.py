@@ -28,7 +28,7 @@ from signxml.algorithms import SignatureConstructionMethod, SignatureMethod
 from s1sr.duis.namespaces import NSMAP
 from s1sr.duis.safe_xml import parse_xml
 from s1sr.duis.signing import C14N_EXCLUSIVE, generated_credentials, sign_element, verify_element
-from s1sr.errors import UnsupportedRequest
+from s1sr.errors import InputError, UnsupportedRequest
 from s1sr.translate import translate_file
 
 HERE = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def unsigned_responses(rtds: Path) -> list[etree._Element]:
     for path in sorted(rtds.glob("*.XML")):
         try:
             translation = translate_file(path, None, "4.3", None)
-        except UnsupportedRequest:
+        except (UnsupportedRequest, InputError):  # not handled, or future-dated (translate runs on demand only)
             continue
         signed = parse_xml(translation.response_xml).find(".//sr:SMETS1SignedResponse", NSMAP)
         assert signed is not None

@@ -69,3 +69,16 @@ def failing_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = run_mutant("rounds_pence", "run", "--clause", "18.16", "--clause", "18.62", "--report-dir", str(folder))
     assert done.returncode == 1, done.stdout + done.stderr
     return folder
+
+
+@pytest.fixture(scope="session")
+def example_installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The example third-party adapter pip-installed into a folder of its own; the environment that finds it."""
+    target = tmp_path_factory.mktemp("site")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(REPO / "examples" / "s1sr-example-adapter")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {"PYTHONPATH": os.pathsep.join([str(target), str(REPO)])}

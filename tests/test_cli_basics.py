@@ -72,3 +72,13 @@ def test_catalogue_names_the_folder_the_run_reads(tmp_path: Path) -> None:
     done = s1sr("run", "--catalogue", str(tmp_path))
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert done.stderr.startswith(f"s1sr: error: --catalogue {tmp_path}: names no catalogue folder")
+
+
+def test_every_listing_command_speaks_json() -> None:
+    versions = json.loads(s1sr("versions", "--json").stdout)
+    assert [(v["version"], v["clauses"]) for v in versions] == [("4.2", 2), ("4.3", 11)]
+    found = {d["id"]: d for d in json.loads(s1sr("dmcs", "--json").stdout)}
+    assert sorted(found) == ["secure-esme", "secure-esme-credit", "secure-gsme"]
+    assert (found["secure-gsme"]["default"], found["secure-gsme"]["meter"]["fuel"]) == (True, "gas")
+    assert found["secure-esme-credit"]["default"] is False
+    assert found["secure-esme"]["comms_hub"]["id"] == "secure-chf"

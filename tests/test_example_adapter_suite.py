@@ -8,32 +8,15 @@ rig whose devices say "declined" where the simulated ones say "rejected", and wh
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from s1sr.devices.adapter import DeviceInfo
 from s1sr.devices.simulated import SimulatedAdapter
-from tests.conftest import REPO, s1sr
+from tests.conftest import s1sr
 
 #: Sentences of the simulated devices and the reference S1SP that features once expected.
 SIMULATED_WORDING = ("HAN-A", "HAN-B", "credit mode", "already in use", "does not match", "no firmware image held")
-
-
-@pytest.fixture(scope="module")
-def example_installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    target = tmp_path_factory.mktemp("site")
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(REPO / "examples" / "s1sr-example-adapter")],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return {"PYTHONPATH": os.pathsep.join([str(target), str(REPO)])}
 
 
 def _outcome_texts(results: dict[str, Any]) -> list[str]:

@@ -65,18 +65,6 @@ def test_remote_run_gives_the_same_verdicts_as_in_process(tmp_path: Path, endpoi
     assert len(verdicts("local")) == 145
 
 
-@pytest.fixture(scope="module")
-def example_installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    target = tmp_path_factory.mktemp("site")
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(REPO / "examples" / "s1sr-example-adapter")],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return {"PYTHONPATH": os.pathsep.join([str(target), str(REPO)])}
-
-
 def test_the_example_adapter_is_listed(example_installed: dict[str, str]) -> None:
     done = s1sr("adapters", "--json", env=example_installed)
     assert done.returncode == 0, done.stderr

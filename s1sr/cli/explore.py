@@ -1,4 +1,4 @@
-"""``s1sr translate`` and ``s1sr validate``: one DUIS document at a time, for people exploring."""
+"""``s1sr translate`` and ``s1sr validate``: DUIS documents through the S1SP and against the schema."""
 
 from __future__ import annotations
 
@@ -10,66 +10,132 @@ import click
 
 from s1sr.catalogue import DEFAULT_VERSION
 from s1sr.cli.app import err, main, out, write_output
+from s1sr.errors import InputError
 
 
 @main.command()
-@click.argument("request_file", type=click.Path(path_type=Path))
-@click.option("--dmc", default=None, help="Device Model Combination (default: secure-esme, or secure-gsme for gas).")
+@click.argument("request_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--dmc",
+    default=None,
+    help="Device Model Combination (default: from the target device: secure-gsme for a GSME or GPF, else secure-esme).",
+)
 @click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file: the estate's starting state (payment mode, balances, a firmware image held).",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="One key of the starting state, e.g. payment_mode=prepayment (repeatable; wins over --state).",
+)
 @click.option(
     "--out",
     "out_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the SMETS1 Response here.",
+    help="Write the SMETS1 Response here (one request).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of tables.")
-@click.option("--xsd", default=None, help="Validate request and response against this DUIS schema.")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each SMETS1 Response into this existing folder as NN-<request name>.response.xml.",
+)
+@click.option(
+    "--cert-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the certificate that verifies the responses' signatures here (for validate --cert).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables (an array for several requests).")
+@click.option("--xsd", default=None, help="Validate requests and responses against this DUIS schema.")
 def translate(
-    request_file: Path,
+    request_files: tuple[Path, ...],
     dmc: str | None,
     s1sr_version: str,
+    state_file: Path | None,
+    settings: tuple[str, ...],
     out_file: Path | None,
+    out_dir: Path | None,
+    cert_out: Path | None,
     as_json: bool,
     xsd: str | None,
 ) -> None:
-    """Send one DUIS request through the reference S1SP to a fresh simulated device."""
-    from s1sr.translate import render_translation, translate_file
+    """Send DUIS requests, in order, through the reference S1SP to one fresh simulated estate.
 
-    result = translate_file(request_file, dmc, s1sr_version, xsd)
+    The target device picks the DMC (--dmc overrides); a future-dated request (ExecutionDateTime)
+    is refused. Exit code 0: every response reports success; 1: a response reports a failure;
+    2: bad input (nothing is written).
+    """
+    from s1sr.estate_state import load_state
+    from s1sr.translate import render_run, translate_files
+
+    if out_file is not None and len(request_files) > 1:
+        raise InputError(
+            f"names one response file, and {len(request_files)} requests were given", "--out", "use --out-dir DIR"
+        )
+    if out_dir is not None and not out_dir.is_dir():
+        raise InputError("is not an existing folder", f"--out-dir {out_dir}", "create it first")
+    state = load_state(state_file, settings)
+    run = translate_files(list(request_files), dmc, s1sr_version, xsd, state)
+    written: list[Path] = []
     if out_file is not None:
-        write_output(out_file, result.response_xml)
+        write_output(out_file, run.translations[0].response_xml)
+        written.append(out_file)
+    if out_dir is not None:
+        for index, result in enumerate(run.translations, start=1):
+            target = out_dir / f"{index:02d}-{Path(result.path).stem}.response.xml"
+            write_output(target, result.response_xml)
+            written.append(target)
+    if cert_out is not None:
+        write_output(cert_out, run.certificate_pem)
+        written.append(cert_out)
     if as_json:
-        out.print(json.dumps(result.as_dict(), indent=2), markup=False)
+        documents = run.documents()
+        out.print(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2), markup=False)
     else:
-        render_translation(result, out)
-        if out_file is not None:
-            out.print(f"SMETS1 Response written to {out_file}", markup=False)
+        render_run(run, out)
+        for path in written:
+            out.print(f"written: {path}", markup=False)
+    sys.exit(run.exit_code)
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--xsd", default=None, help="DUIS schema (else S1SR_DUIS_XSD, else [tool.s1sr] duis_xsd).")
+@click.option(
+    "--cert",
+    "certs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Certificate (PEM or DER; a file may hold several, a folder its .pem/.crt/.cer/.der files) to check "
+    "signatures with (repeatable). Without it, signatures are not checked.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def validate(files: tuple[Path, ...], xsd: str | None, as_json: bool) -> None:
-    """Validate DUIS Requests and Responses against the DUIS schema.
+def validate(files: tuple[Path, ...], xsd: str | None, certs: tuple[Path, ...], as_json: bool) -> None:
+    """Validate DUIS Requests and Responses against the DUIS schema, and their signatures with --cert.
 
-    Exit code 0: all valid; 1: any invalid; 2: a file or the schema could not be read.
+    Exit code 0: all valid; 1: any invalid; 2: a file, a certificate or the schema could not be read.
     """
+    from s1sr.duis_http.trust import trusted_certificates
     from s1sr.validation import validate_files
 
-    report = validate_files(list(files), xsd)
+    certificates = trusted_certificates(list(certs), "--cert") if certs else ()
+    report = validate_files(list(files), xsd, certificates)
     if as_json:
         out.print(json.dumps(report.as_dict(), indent=2), markup=False)
     else:
         for item in report.items:
-            if item.valid:
-                out.print(f"valid    {item.path}", markup=False)
-            else:
-                out.print(f"INVALID  {item.path}", markup=False)
-                for problem in item.problems:
-                    out.print(f"         {problem}", markup=False)
-        counts = f"{report.valid_count} valid, {report.invalid_count} invalid, {len(report.unreadable)} unreadable"
-        out.print(f"{counts} (schema: {report.xsd})", markup=False)
+            out.print(f"{'valid   ' if item.valid else 'INVALID '} {item.path}", markup=False)
+            for problem in item.problems:
+                out.print(f"         {problem}", markup=False)
+            for signature in item.signatures:
+                verdict = "verifies" if signature.valid else f"INVALID: {signature.reason}"
+                out.print(f"         signature of the {signature.signed}: {verdict}", markup=False)
+        out.print(report.summary(), markup=False)
     if report.unreadable:
         for line in report.unreadable:
             err.print(f"s1sr: error: {line}", markup=False)

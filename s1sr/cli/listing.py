@@ -102,19 +102,40 @@ def print_matrix(catalogue: Catalogue, as_json: bool) -> None:
 
 
 @main.command(name="versions")
-def list_versions() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_versions(as_json: bool) -> None:
     """List the S1SR versions that have a catalogue."""
+    rows = []
     for version in versions():
         catalogue = load_catalogue(version)
-        out.print(f"{version}  {catalogue.status}  ({len(catalogue.clauses)} clauses)", markup=False)
+        rows.append({"version": version, "status": catalogue.status, "clauses": len(catalogue.clauses)})
+    if as_json:
+        out.print(json.dumps(rows, indent=2), markup=False)
+        return
+    for row in rows:
+        out.print(f"{row['version']}  {row['status']}  ({row['clauses']} clauses)", markup=False)
 
 
 @main.command()
-def dmcs() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def dmcs(as_json: bool) -> None:
     """List the Device Model Combinations."""
     from s1sr.catalogue import dmcs as all_dmcs
 
-    for dmc in all_dmcs().values():
+    found = list(all_dmcs().values())
+    if as_json:
+        rows = [
+            {
+                "id": d.id,
+                "default": d.default,
+                "meter": {"id": d.meter.id, "model": d.meter.model, "fuel": d.meter.fuel},
+                "comms_hub": {"id": d.comms_hub.id, "model": d.comms_hub.model},
+            }
+            for d in found
+        ]
+        out.print(json.dumps(rows, indent=2), markup=False)
+        return
+    for dmc in found:
         default = " (default)" if dmc.default else ""
         out.print(f"{dmc.id}{default}: {dmc.meter.model} behind {dmc.comms_hub.model}", markup=False)
 

@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from s1sr.duis.explain import plain_reason
 from s1sr.duis.namespaces import NSMAP
 from s1sr.duis.safe_xml import readable, shorten
 from s1sr.errors import ConfigError
@@ -194,9 +195,8 @@ class DuisSchema:
                     )
             found: list[Problem] = []
             for error in self._explainer.iter_errors(root, use_location_hints=False):
-                found.append(
-                    Problem(_short_path(error.path or "/"), getattr(error, "sourceline", None), _reason(error))
-                )
+                reason = plain_reason(error, self._explainer)
+                found.append(Problem(_short_path(error.path or "/"), getattr(error, "sourceline", None), reason))
                 if len(found) >= limit:
                     break
             return found
@@ -211,32 +211,6 @@ def _explainable(root: etree._Element, errors: int) -> bool:
         and int(root.xpath("count(//*)")) <= EXPLAIN_MAX_ELEMENTS  # type: ignore[arg-type]  # a number
         and len(etree.tostring(root)) <= EXPLAIN_MAX_BYTES
     )
-
-
-def _reason(error: Any) -> str:
-    """xmlschema's reason, shortened where it quotes a whole pattern or enumeration, with the value found."""
-    reason = str(error.reason or error.message)
-    kind = getattr(getattr(error, "validator", None), "name", None)
-    if "pattern" in reason and len(reason) > 120:
-        reason = "value does not have the form the schema requires"
-    elif "must be one of" in reason and len(reason) > 120:
-        reason = "value is not one of the values the schema lists"
-    if isinstance(kind, str) and kind:
-        reason += f" (type {etree.QName(kind).localname})"
-    reason = readable(reason)
-    text = _value_of(getattr(error, "obj", None))
-    if text is not None and text.strip():
-        reason += f"; found '{shorten(text)}'"  # as written, not stripped: ' Add' is not 'Add'
-    return reason
-
-
-def _value_of(obj: Any) -> str | None:
-    """The value an xmlschema error is about: a string, or the text of an element with no children."""
-    if isinstance(obj, str):
-        return obj
-    if isinstance(obj, etree._Element) and not len(obj):  # with children, .text is only the first piece
-        return obj.text
-    return None
 
 
 def _short_path(path: str) -> str:
