@@ -18,7 +18,8 @@ from typing import Any
 
 from lxml import etree
 
-from s1sr.catalogue import DMC
+from s1sr.catalogue import DMC, Catalogue
+from s1sr.catalogue.sources import command_sources
 from s1sr.devices.commands import DeviceCommand, DeviceReply
 from s1sr.devices.recording import RecordingAdapter
 from s1sr.duis.namespaces import NSMAP
@@ -156,6 +157,7 @@ class UserSession:
         counters: OriginatorCounter | None = None,
         s1sp_certificates: Sequence[bytes] = (),
         observes: frozenset[str] = EVERY_VIEW,
+        catalogue: Catalogue | None = None,
     ) -> None:
         """A session sending through ``s1sp``; the estate is seen through ``adapter``.
 
@@ -177,6 +179,8 @@ class UserSession:
         self.counter = self.counters.last
         #: What of the estate this session can see: "device-commands", "device-state".
         self.observes = observes
+        #: The catalogue the harness decides each command field's source from, for evidence (None: not shown).
+        self.catalogue = catalogue
         #: Steps recorded as not observable on this target (their texts), in order.
         self.not_observed: list[str] = []
         self.evidence: list[Evidence] = []
@@ -267,7 +271,9 @@ class UserSession:
             return read.response
         finally:
             commands = self.adapter.log[logged:]
-            record.device_commands = [{**c.as_dict(), "reply": r.as_dict()} for c, r in commands]
+            record.device_commands = [
+                {**c.as_dict(), **self._sources(srv, c), "reply": r.as_dict()} for c, r in commands
+            ]
             if not observe:
                 self.last_commands = list(commands)
                 self.state_after_last = self.adapter.snapshot()
@@ -279,6 +285,13 @@ class UserSession:
         if response is None:
             raise AssertionError(f"the S1SP refused the SRV {srv} read: {self.evidence[-1].refused}")
         return response
+
+    def _sources(self, srv: str, command: DeviceCommand) -> dict[str, dict[str, str]]:
+        """``{"sources": {field: where its value came from}}`` as the harness decides it, not the S1SP's label."""
+        if self.catalogue is None:
+            return {}
+        found = command_sources(self.catalogue, srv, command.name, dict(command.fields), dict(command.defaults))
+        return {"sources": {s.field: s.describe() for s in found}}
 
     def _verified(self, root: etree._Element) -> ParsedResponse:
         """The response read, its SMETS1 Response's signature checked with each trusted certificate in turn."""

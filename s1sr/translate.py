@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from s1sr.catalogue import find_dmc, load_catalogue
+from s1sr.catalogue.sources import command_sources
 from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, DeviceError
 from s1sr.devices.simulated import ESTATE, SimulatedAdapter
 from s1sr.dmc_choice import DmcChoice, choose_dmc
@@ -63,11 +64,16 @@ class Translation:
     response: SMETS1Response
     response_xml: bytes
     schema: dict[str, Any] = field(default_factory=dict)
+    #: Per device command, where each field's value came from as the harness finds it (request, catalogue).
+    sources: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:
         """The response reports success and, when checked, is valid DUIS."""
         return self.response.success and self.schema.get("response_valid", True) is not False
+
+    def _sources(self) -> list[dict[str, str]]:
+        return self.sources or [{} for _ in self.exchange.commands]
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` document of this request."""
@@ -82,11 +88,12 @@ class Translation:
                     "name": c.name,
                     "device_id": c.device_id,
                     "fields": c.as_dict()["fields"],
-                    "annex_c": sorted(f for f, source in c.defaults.items() if source.startswith("Annex C")),
+                    "annex_c": sorted(f for f, source in found.items() if source.startswith("Annex C")),
+                    "sources": found,
                     "defaults": dict(c.defaults),
                     "reply": r.as_dict(),
                 }
-                for c, r in self.exchange.commands
+                for (c, r), found in zip(self.exchange.commands, self._sources(), strict=True)
             ],
             "response_code": self.response.response_code,
             "success": self.response.success,
@@ -181,6 +188,13 @@ def translate_files(
                 exchange.response,
                 response_xml,
                 report,
+                [
+                    {
+                        f.field: f.describe()
+                        for f in command_sources(catalogue, read.request.srv, c.name, dict(c.fields), dict(c.defaults))
+                    }
+                    for c, _ in exchange.commands
+                ],
             )
         )
     return run
@@ -272,15 +286,17 @@ def render_translation(result: Translation, console: Console) -> None:
         markup=False,
         style="bold",
     )
-    table = Table(title="Device commands (* = value from Annex C, + = S1SP built-in default)", box=box.SIMPLE_HEAD)
+    table = Table(
+        title="Device commands (* = Annex C value, as the catalogue and the request show; + = labelled by the S1SP)",
+        box=box.SIMPLE_HEAD,
+    )
     table.add_column("command", no_wrap=True)
     table.add_column("device", no_wrap=True, min_width=EUI_WIDTH)
     table.add_column("fields -> device reply", overflow="fold")
-    for command, reply in result.exchange.commands:
+    for (command, reply), found in zip(result.exchange.commands, result._sources(), strict=True):
         shown = []
         for name, value in command.as_dict()["fields"].items():
-            source = command.defaults.get(name, "")
-            mark = "*" if source.startswith("Annex C") else ("+" if source else "")
+            mark = "*" if found.get(name, "").startswith("Annex C") else ("+" if name in command.defaults else "")
             shown.append(f"{name}{mark}={json.dumps(value)}")
         shown.append("-> accepted" if reply.accepted else f"-> rejected: {reply.reason}")
         table.add_row(command.name, command.device_id, "\n".join(shown))

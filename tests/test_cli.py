@@ -73,6 +73,9 @@ def test_translate_json_marks_annex_c_fields(tmp_path: Path) -> None:
     assert command["name"] == "AddToJoinWhitelist"
     assert command["fields"]["join_minutes"] == 2
     assert command["annex_c"] == ["join_method"]
+    # The harness's finding, from the request and the catalogue, beside the S1SP's own label.
+    assert command["sources"]["join_method"] == "Annex C, S1SR 4.3 (interpretation)"
+    assert command["sources"]["join_minutes"] == "the request"
     assert summary["response_code"] == "I0"
     assert out.read_bytes().startswith(b"<?xml")
 

@@ -282,7 +282,6 @@ class SimulatedAdapter(DeviceAdapter):
         self._meter_ids = meter_ids
         self.fault = fault
         self.latency_s = latency_s
-        self._matching = 0
         self.reset()
 
     @classmethod
@@ -298,7 +297,12 @@ class SimulatedAdapter(DeviceAdapter):
         return cls(dmc, fault=Fault.from_options(options), latency_s=latency_s)
 
     def reset(self) -> None:
-        """Rebuild the estate in its starting state (credit mode, zero balance, nothing joined)."""
+        """Rebuild the estate in its starting state (credit mode, zero balance, nothing joined).
+
+        An injected fault's ``fault_after`` counts again from here, so it counts per scenario
+        both in process and behind ``s1sr serve-device`` (which resets before each scenario).
+        """
+        self._matching = 0
         self.hubs: dict[str, SimulatedCommsHub] = {}
         self.meters: dict[str, SimulatedMeter] = {}
         self.han_of: dict[str, str] = {}

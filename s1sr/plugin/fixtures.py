@@ -70,6 +70,7 @@ def user(
         counters=s1sr_settings.counters,
         s1sp_certificates=s1sr_settings.s1sp_certificates,
         observes=s1sr_settings.observes,
+        catalogue=s1sr_settings.catalogue,
     )
     request.node.stash[SESSION_KEY] = session
     return session

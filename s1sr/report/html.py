@@ -13,7 +13,24 @@ from s1sr.report.results import CONFORMANT, NOT_CONFORMANT, VERDICTS, RunRecord,
 
 
 def _environment() -> Environment:
-    return Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["field"] = field_words
+    environment.filters["value"] = value_words
+    return environment
+
+
+def field_words(name: str) -> str:
+    """A command field as an engineer reads it: ``suspend_debt_disabled`` is "suspend debt disabled"."""
+    return name.replace("_", " ")
+
+
+def value_words(value: Any) -> str:
+    """A value as an engineer reads it: yes / no for flags, "none" for nothing, numbers and text as they are."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "none"
+    return str(value)
 
 
 #: The order scenarios are listed in: what needs attention first.

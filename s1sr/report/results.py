@@ -40,8 +40,9 @@ applicable at all).
   ``not_observed`` (those device-side steps, as written), ``mismatch`` (``what``, ``expected``,
   ``actual``, for a failed comparison),
   and ``evidence`` (per request:
-  ``srv``, ``request_xml``, ``response_xml``, ``device_commands`` with the fields that came
-  from Annex C under ``defaults``, schema and signature verdicts, outcomes).
+  ``srv``, ``request_xml``, ``response_xml``, ``device_commands`` with ``sources`` (where each field's
+  value came from, as the harness finds it from the request and the catalogue) beside ``defaults`` (the
+  S1SP's own label, on which no verdict rests), schema and signature verdicts, outcomes).
 """
 
 from __future__ import annotations
