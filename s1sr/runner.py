@@ -268,13 +268,14 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
     if settings.report_error:
         err.print(f"s1sr: error: the reports were not written: {settings.report_error}", markup=False)
         return 2
-    if options.report_dir is not None:
-        report = options.report_dir / "index.html"
-        out.print(f"report: {report} (and results.json, junit.xml, cucumber.json)", markup=False)
     if settings.journal is not None and not settings.journal.temporary:
         out.print(f"journal: {settings.journal.path}", markup=False)
     if code == pytest.ExitCode.INTERRUPTED:
         out.print("run interrupted: scenarios that did not finish are reported as not run", markup=False)
+    if options.report_dir is not None:  # the last line: where a person opens the run
+        report = options.report_dir / "index.html"
+        out.print(f"report: {report} (and results.json, junit.xml, cucumber.json)", markup=False)
+    if code == pytest.ExitCode.INTERRUPTED:
         return INTERRUPTED_EXIT
     return RUN_VERDICTS[record.verdict()]
 

@@ -44,3 +44,18 @@ def test_the_annex_c_highlight_is_the_harness_s_finding_not_the_s1sp_s_label(tmp
     page = (tmp_path / "every" / "index.html").read_text()
     assert 'class="annexc">mode:' not in page and "<div>mode: prepayment" in page
     assert "[S1SP: Annex C" in page
+
+
+def test_outcomes_are_shown_with_their_class(tmp_path: Path) -> None:
+    done = s1sr("run", "--clause", "18.63", "--dmc", "secure-esme", "--report-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    page = (tmp_path / "index.html").read_text()
+    assert "position 1: outcome 0 — accepted: " in page
+    assert "outcome 3 — update in progress on the device&#39;s HAN: " in page
+
+
+def test_the_run_s_last_line_names_the_page(tmp_path: Path) -> None:
+    done = s1sr("run", "--clause", "18.16", "--dmc", "secure-esme", "--report-dir", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    last = done.stdout.rstrip().splitlines()[-1]
+    assert last == f"report: {tmp_path / 'r' / 'index.html'} (and results.json, junit.xml, cucumber.json)"

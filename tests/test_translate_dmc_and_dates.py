@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from s1sr.dmc_choice import choose_dmc
-from s1sr.duis.request import RequestId, ServiceRequest, UpdatePrepayConfiguration
+from s1sr.duis.namespaces import NSMAP
+from s1sr.duis.request import SRV_BODIES, RequestId, ServiceRequest, UpdatePrepayConfiguration, parse_request
 from s1sr.duis.safe_xml import parse_xml, read_document
 from s1sr.duis.schema import DuisSchema
 from s1sr.errors import InputError
@@ -217,3 +218,17 @@ def test_a_future_dated_request_among_several_stops_all_before_any_is_sent() -> 
     assert done.stdout == ""
     assert "GCS03_1.6_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML: ExecutionDateTime 2030-01-15T00:00:00Z" in done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+def test_every_gcs_template_of_a_handled_srv_is_about_gas_dated_or_not() -> None:
+    # The choice is made from the target device alone, so the future-dated templates (which translate then
+    # refuses, having no clock) are gas too: every GCS template of an SRV the reference S1SP handles.
+    chosen: dict[str, str] = {}
+    for path in sorted(RTDS.glob("GCS*.XML")):
+        root = parse_xml(read_document(path), str(path))
+        if root.findtext("sr:Header/sr:ServiceReferenceVariant", None, NSMAP) not in SRV_BODIES:
+            continue
+        chosen[path.name] = choose_dmc(parse_request(root, str(path))).dmc
+    assert len(chosen) == 22
+    assert sum("FUTURE" in name or "CANCEL" in name for name in chosen) == 6
+    assert set(chosen.values()) == {"secure-gsme"}

@@ -91,5 +91,6 @@ def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
         clause_rows=rows,
         scenarios=scenarios,
         tool=record.tool,
+        outcome_classes={c.code: c.name for c in catalogue.outcomes},
     )
     return page.encode("utf-8")
