@@ -60,7 +60,10 @@ class RemoteAdapter(DeviceAdapter):
         self.dmc = dmc
         self.url = url.rstrip("/")
         self.timeout_s = timeout_s
-        self._base = httpx.URL(self.url + "/")  # joined with "v1/...": a path prefix is kept
+        # Joined with "v1/...": a path prefix (a proxy's /rig1) is kept, and a URL that already ends in
+        # the protocol's /v1 names the same endpoint (not /v1/v1/...).
+        root = self.url.removesuffix("/v1") if httpx.URL(self.url).path.endswith("/v1") else self.url
+        self._base = httpx.URL(root + "/")
         headers = {"Accept": "application/json", "Accept-Encoding": "identity", "User-Agent": f"s1sr/{__version__}"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
