@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -288,17 +289,22 @@ def _interrupt(signum: int, frame: Any) -> None:
 def render_summary(record: RunRecord, catalogue: Catalogue, out: Console) -> None:
     """The closing table by clause, the problems, and the overall verdict."""
     table = Table(
-        title=f"S1SR {record.s1sr_version} on {', '.join(record.dmc)} (adapter {record.adapter}, S1SP {record.s1sp})"
+        title=f"S1SR {record.s1sr_version} on {', '.join(record.dmc)} (adapter {record.adapter}, S1SP {record.s1sp})",
+        box=box.SIMPLE_HEAD,  # no vertical rules and one space between columns: the table fits 80 characters
+        collapse_padding=True,
+        pad_edge=False,
     )
-    table.add_column("clause")
-    table.add_column("title")
-    table.add_column("provenance")
+    # Narrow terminals (80 columns): numbers and headers are kept whole, the title wraps by words,
+    # provenance is two short lines (stated by / detail by) and the verdict headers are their words stacked.
+    table.add_column("clause", no_wrap=True)
+    table.add_column("title", ratio=1, min_width=12, overflow="fold")
+    table.add_column("provenance", no_wrap=True)
     for verdict in VERDICTS:
-        table.add_column(verdict, justify="right", style=STYLES[verdict])
+        table.add_column(verdict.replace(" ", "\n"), justify="right", style=STYLES[verdict], no_wrap=True)
     for clause_id, counts in record.by_clause().items():
         clause = catalogue.clause(clause_id)
         title = clause.title if clause else "(not in this version)"
-        provenance = f"{clause.provenance}/{clause.detail_provenance}" if clause else "-"
+        provenance = f"{clause.provenance}\n{clause.detail_provenance}" if clause else "-"
         table.add_row(clause_id, title, provenance, *(str(counts[v]) for v in VERDICTS))
     out.print(table)
     problems = [s for s in record.scenarios if s.outcome in ("failed", "error", "not run")]

@@ -59,3 +59,18 @@ def test_the_run_s_last_line_names_the_page(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     last = done.stdout.rstrip().splitlines()[-1]
     assert last == f"report: {tmp_path / 'r' / 'index.html'} (and results.json, junit.xml, cucumber.json)"
+
+
+def test_the_closing_table_keeps_numbers_and_headers_whole_at_80_columns() -> None:
+    done = s1sr("run", "--clause", "18.62", "--clause", "18.37", env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("S1SR 4.3 on "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("51 passed, 0 failed"))
+    table = lines[start + 1 : end]
+    assert table and all(len(line) <= 80 for line in table)
+    header = next(line for line in table if " clause " in line).split()
+    assert header == ["clause", "title", "provenance", "passed", "failed", "error", "applicable", "run"]
+    assert "…" not in "\n".join(table)
+    row = next(line for line in table if line.strip().startswith("18.62")).split()
+    assert row[0] == "18.62" and row[2:] == ["consultation", "38", "0", "0", "0", "0"]
