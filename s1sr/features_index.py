@@ -1,11 +1,8 @@
-"""What the feature files say about clauses: which scenarios exercise each one.
-
-Read with pytest-bdd's own Gherkin parser, so counts match what a run collects.
-"""
+"""The feature files, read with pytest-bdd's own Gherkin parser, so what is counted from them matches what a run
+collects (:func:`s1sr.observability.scenario_views` counts the scenarios of each clause)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +36,3 @@ def check_features(folders: list[Path]) -> list[Any]:
             except OSError as exc:
                 raise InputError(f"cannot read the feature file ({exc.strerror})", str(path)) from None
     return features
-
-
-def scenario_counts(folders: list[Path]) -> Counter[str]:
-    """Scenario examples per clause id (an outline counts one per Examples row)."""
-    counts: Counter[str] = Counter()
-    for feature in check_features(folders):
-        for scenario in feature.scenarios.values():
-            tags = set(scenario.tags) | set(feature.tags)
-            rows = sum(len(examples.examples) for examples in scenario.examples) or 1
-            for tag in tags:
-                if tag.startswith("clause-"):
-                    counts[tag.removeprefix("clause-")] += rows
-    return counts

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,3 +85,20 @@ def example_installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return {"PYTHONPATH": os.pathsep.join([str(target), str(REPO)])}
+
+
+@contextmanager
+def serve_device(dmc: str, *options: str) -> Iterator[str]:
+    """``s1sr serve-device --dmc DMC OPTIONS`` on a free port, as a user starts it; its URL, stopped on exit."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "s1sr", "serve-device", "--dmc", dmc, "--port", "0", *options],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        found = re.search(r"(http://127\.0\.0\.1:\d+)", server.stdout.readline())
+        assert found is not None, "serve-device did not say where it serves"
+        yield found.group(1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

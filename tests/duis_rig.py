@@ -6,7 +6,6 @@ starts first so that the endpoint can be told where to deliver.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import socket
 import time
@@ -18,14 +17,12 @@ from typing import Any
 
 import httpx
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
 from s1sr.devices.server import DeviceServer
 from s1sr.duis.safe_xml import parse_xml
-from s1sr.duis.signing import Credentials
+from s1sr.duis.signing import Credentials, self_signed
 from s1sr.duis_http.client import ClientSettings, DuisClient
 from s1sr.duis_http.configure import Served, ServeSettings, build
 from s1sr.duis_http.envelope import sign_envelope, strip_envelope_signature
@@ -42,28 +39,11 @@ RTDS_METERS = ("00-DB-12-34-56-78-90-A0", "00-DB-12-34-56-78-90-A1", "00-DB-12-3
 
 def make_user(eui: str | None, name: str = "test User") -> Credentials:
     """A P-256 key and a self-signed certificate naming ``eui`` in its subject, as SMKI certificates do."""
-    key = ec.generate_private_key(ec.SECP256R1())
     attributes: list[x509.NameAttribute[Any]] = [x509.NameAttribute(NameOID.COMMON_NAME, name)]
     if eui is not None:
         octets = b"\x00" + bytes.fromhex(eui.replace("-", ""))  # a BIT STRING: no unused bits, then the EUI
         attributes.append(x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, octets, _type=_ASN1Type.BitString))
-    subject = x509.Name(attributes)
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .sign(key, hashes.SHA256())
-    )
-    return Credentials(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-        cert.public_bytes(serialization.Encoding.PEM),
-        name,
-    )
+    return self_signed(x509.Name(attributes), 2, name)
 
 
 def write_pair(credentials: Credentials, folder: Path, stem: str) -> tuple[Path, Path]:

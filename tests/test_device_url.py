@@ -3,9 +3,6 @@ prefix is kept."""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -13,23 +10,13 @@ import pytest
 from s1sr.catalogue import find_dmc
 from s1sr.devices.adapter import DeviceError
 from s1sr.devices.remote import RemoteAdapter
-from tests.conftest import REPO
+from tests.conftest import serve_device
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "s1sr", "serve-device", "--dmc", "secure-esme", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        found = re.search(r"(http://127\.0\.0\.1:\d+)", server.stdout.readline())
-        assert found is not None
-        yield found.group(1)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serve_device("secure-esme") as url:
+        yield url
 
 
 @pytest.mark.parametrize("suffix", ["", "/", "/v1", "/v1/"])

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-
 import pytest
 
 from s1sr.catalogue import find_dmc
 from s1sr.devices.adapter import DeviceError
 from s1sr.devices.commands import DeviceCommand
 from s1sr.devices.registry import create_adapter
-from tests.conftest import REPO
+from tests.conftest import serve_device
 
 METER = "00-DB-12-34-56-78-90-A0"
 READ = DeviceCommand("ReadMeterBalance", METER, {})
@@ -33,20 +29,11 @@ def test_in_process() -> None:
 
 
 def test_behind_serve_device() -> None:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "s1sr", "serve-device", "--dmc", "secure-esme", "--port", "0",
-         "--adapter-option", "fault=device-error", "--adapter-option", "fault_after=2"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        url = re.search(r"(http://127\.0\.0\.1:\d+)", server.stdout.readline())
-        assert url is not None
-        adapter = create_adapter("remote", find_dmc("secure-esme"), {"url": url.group(1)})
+    with serve_device(
+        "secure-esme", "--adapter-option", "fault=device-error", "--adapter-option", "fault_after=2"
+    ) as url:
+        adapter = create_adapter("remote", find_dmc("secure-esme"), {"url": url})
         try:
             _two_good_then_a_fault_after_each_reset(adapter)
         finally:
             adapter.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, s1sr
+from tests.conftest import s1sr, serve_device
 
 KIT = ["-m", "pytest", "-p", "s1sr.testing", "--pyargs", "s1sr.testing.test_adapter_kit", "-q", "-c", os.devnull,
        "-p", "no:cacheprovider"]  # fmt: skip
@@ -34,16 +34,8 @@ def test_the_kit_passes_on_the_simulated_adapter(tmp_path: Path, dmc: str) -> No
 
 @pytest.fixture
 def endpoint() -> Iterator[str]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "s1sr", "serve-device", "--dmc", "secure-gsme", "--port", "0"],
-        stdout=subprocess.PIPE, text=True, cwd=REPO,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        yield server.stdout.readline().split(" on ")[1].split()[0]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serve_device("secure-gsme") as url:
+        yield url
 
 
 def test_the_kit_passes_on_the_remote_adapter(tmp_path: Path, endpoint: str) -> None:

@@ -6,18 +6,14 @@ were Python's ("invalid literal for int() with base 10: 'twelve pounds'", "<clas
 file gave "0 valid, 0 invalid".
 """
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from s1sr.duis.schema import DuisSchema
 from s1sr.validation import validate_files
 from tests.conftest import RTDS, s1sr
+from tests.duis_rig import make_user
 
 
 @pytest.fixture
@@ -44,20 +40,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def _other_certificate(path: Path) -> Path:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "another S1SP")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path.write_bytes(make_user(None, "another S1SP").cert_pem)
     return path
 
 

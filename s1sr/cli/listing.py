@@ -23,7 +23,6 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], ma
     from rich.table import Table
 
     from s1sr.bundle import features_dir
-    from s1sr.features_index import scenario_counts
     from s1sr.observability import DEVICE_COMMANDS, scenario_views
 
     catalogue = load_catalogue(s1sr_version)
@@ -31,8 +30,7 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], ma
         print_matrix(catalogue, as_json)
         return
     folders = list(feature_dirs) or [features_dir()]
-    counts = scenario_counts(folders)
-    views = scenario_views(folders)
+    views = scenario_views(folders)  # per clause, one entry per scenario example: the counts too
     rows: list[dict[str, Any]] = [
         {
             "id": c.id,
@@ -41,7 +39,7 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], ma
             "provenance": c.provenance,
             "detail_provenance": c.detail_provenance,
             "device_models": list(c.device_models),
-            "scenarios": counts.get(c.id, 0),
+            "scenarios": len(views.get(c.id, [])),
             # Judged whole by a User over DUIS: every step user-visible; with a rig, device state too.
             "observable_over_duis": sum(1 for v in views.get(c.id, []) if not v),
             "observable_over_duis_with_rig": sum(1 for v in views.get(c.id, []) if DEVICE_COMMANDS not in v),

@@ -116,27 +116,32 @@ class Credentials:
     source: str
 
 
-@cache
-def generated_credentials() -> Credentials:
-    """A fresh P-256 key and self-signed certificate, made once per process."""
+def self_signed(subject: x509.Name, valid_days: int, source: str) -> Credentials:
+    """A fresh P-256 key and a certificate for it naming ``subject``, self-signed, valid from 5 minutes ago."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "s1sr reference S1SP (test key)")])
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_after(now + dt.timedelta(days=valid_days))
         .sign(key, hashes.SHA256())
     )
     return Credentials(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
         cert.public_bytes(serialization.Encoding.PEM),
-        "generated test key",
+        source,
     )
+
+
+@cache
+def generated_credentials() -> Credentials:
+    """A fresh P-256 key and self-signed certificate, made once per process."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "s1sr reference S1SP (test key)")])
+    return self_signed(name, 30, "generated test key")
 
 
 def load_credentials(key_path: Path, cert_path: Path) -> Credentials:
