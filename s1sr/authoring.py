@@ -6,6 +6,7 @@ found where it was made, not as a scenario that quietly counts toward a verdict:
 - a clause tag that no S1SR version's catalogue knows (``@clause-18.99``);
 - an SRV tag for a Service Reference Variant the harness cannot send (``@srv-9.9``);
 - a version tag for an S1SR version with no catalogue (``@s1sr-9.9``);
+- a modification tag for a pack the catalogue does not hold (``@mp-999``);
 - a scenario with no clause tag (it would be judged against no clause);
 - a step that no step definition matches, with the nearest defined step of its kind.
 
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from s1sr.catalogue import load_catalogue, versions
+from s1sr.catalogue import clause_key, every_clause_id, versions
+from s1sr.catalogue.modifications import known_modifications
 from s1sr.duis.request import SRV_BODIES
 from s1sr.errors import InputError
 from s1sr.features_index import check_features
@@ -40,9 +42,8 @@ class AuthoringProblem:
 
 
 def known_clauses() -> list[str]:
-    """Every clause id that some S1SR version's catalogue holds."""
-    found = {c.id for v in versions() for c in load_catalogue(v).clauses}
-    return sorted(found, key=_clause_key)
+    """Every clause id that some S1SR version's catalogue holds or some modification pack adds."""
+    return sorted(every_clause_id(), key=clause_key)
 
 
 def check_authoring(folders: list[Path]) -> list[AuthoringProblem]:
@@ -52,6 +53,7 @@ def check_authoring(folders: list[Path]) -> list[AuthoringProblem]:
     :func:`~s1sr.features_index.check_features`, as a run does.
     """
     clauses, srvs, known_versions = set(known_clauses()), set(SRV_BODIES), set(versions())
+    packs = {p.tag.removeprefix("mp-") for p in known_modifications().values()}
     steps = {kind: [parser for parser, _ in defs] for kind, defs in step_definitions().items()}
     problems: list[AuthoringProblem] = []
     for feature in check_features(folders):
@@ -59,7 +61,7 @@ def check_authoring(folders: list[Path]) -> list[AuthoringProblem]:
         for scenario in feature.scenarios.values():
             tags = set(scenario.tags) | set(feature.tags)
             line = scenario.line_number
-            problems += _tag_problems(path, line, tags, clauses, srvs, known_versions)
+            problems += _tag_problems(path, line, tags, clauses, srvs, known_versions, packs)
             if not any(t.startswith("clause-") for t in tags):
                 problems.append(
                     AuthoringProblem(
@@ -80,7 +82,13 @@ def refuse_authoring_problems(folders: list[Path]) -> None:
 
 
 def _tag_problems(
-    path: str, line: int, tags: Iterable[str], clauses: set[str], srvs: set[str], known_versions: set[str]
+    path: str,
+    line: int,
+    tags: Iterable[str],
+    clauses: set[str],
+    srvs: set[str],
+    known_versions: set[str],
+    packs: set[str],
 ) -> list[AuthoringProblem]:
     problems = []
     for tag in sorted(tags):
@@ -88,10 +96,11 @@ def _tag_problems(
             ("clause-", clauses, "clause"),
             ("srv-", srvs, "SRV"),
             ("s1sr-", known_versions, "S1SR version"),
+            ("mp-", packs, "modification"),
         ):
             value = tag.removeprefix(prefix)
             if tag.startswith(prefix) and value not in known:
-                choices = ", ".join(sorted(known, key=_clause_key))
+                choices = ", ".join(sorted(known, key=clause_key))
                 problems.append(AuthoringProblem(path, line, f"unknown {what} tag @{tag}", f"known: {choices}"))
     return problems
 
@@ -128,7 +137,3 @@ def step_definitions() -> dict[str, list[tuple[Any, Any]]]:
         if getattr(context.step_func, "__module__", "") in modules:
             found.setdefault(context.type or "*", []).append((context.parser, context.step_func))
     return found
-
-
-def _clause_key(value: str) -> tuple[int | str, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in value.split("."))

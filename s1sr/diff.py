@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from s1sr.catalogue import AnnexCDefault, Catalogue, Clause, load_catalogue
+from s1sr.catalogue import AnnexCDefault, Catalogue, Clause, clause_key, load_catalogue
 from s1sr.errors import ConfigError, S1srError
 from s1sr.report.files import write_atomically
 
@@ -68,6 +68,10 @@ class VersionDiff:
     annex_c_removed: list[dict[str, Any]]
     annex_c_changed: list[dict[str, Any]]
     runs: dict[str, dict[str, int]]
+    #: SRV rules (User roles, device-model traits, DCC scheduling) that differ, per SRV.
+    srv_rules: list[dict[str, Any]] = field(default_factory=list)
+    #: Modification packs in force in A and in B.
+    modifications: dict[str, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` document."""
@@ -77,6 +81,8 @@ class VersionDiff:
             "dmc": self.dmc,
             "clauses": [{**asdict(c), "status": c.status} for c in self.clauses],
             "annex_c": {"added": self.annex_c_added, "removed": self.annex_c_removed, "changed": self.annex_c_changed},
+            "srv_rules": self.srv_rules,
+            "modifications": self.modifications,
             "runs": self.runs,
         }
 
@@ -107,9 +113,34 @@ def _annex_diff(a: Catalogue, b: Catalogue) -> tuple[list[dict[str, Any]], ...]:
     return added, removed, changed
 
 
+#: What makes an SRV rule "changed" for people: who may send it, what cannot answer it, whether DCC schedules it.
+RULE_FIELDS = ("roles", "excluded_traits", "dcc_scheduled", "device_types")
+
+
+def _rules_diff(a: Catalogue, b: Catalogue) -> list[dict[str, Any]]:
+    found = []
+    for srv in sorted(set(a.eligibility.srvs) | set(b.eligibility.srvs), key=clause_key):
+        ra, rb = a.eligibility.rule(srv), b.eligibility.rule(srv)
+        if ra is None or rb is None:
+            found.append({"srv": srv, "in_a": ra is not None, "in_b": rb is not None})
+            continue
+        changes = {
+            name: {"a": _plain(getattr(ra, name)), "b": _plain(getattr(rb, name))}
+            for name in RULE_FIELDS
+            if getattr(ra, name) != getattr(rb, name)
+        }
+        if changes:
+            found.append({"srv": srv, "changes": changes, "changed_by": rb.changed_by})
+    return found
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
 def _run(scenarios: str, s1sp: str, dmcs: list[str], xsd: str | None, folder: Path) -> dict[str, Any]:
     """One ``s1sr run`` in its own process; its results.json."""
-    args = [sys.executable, "-m", "s1sr", "run", "--s1sr-version", scenarios, "--s1sp-version", s1sp]
+    args = [sys.executable, "-m", "s1sr", "run", "--s1sr-version", scenarios, "--s1sp-version", s1sp, "--no-archive"]
     args += ["--report-dir", str(folder)]
     for dmc in dmcs:
         args += ["--dmc", dmc]
@@ -178,7 +209,16 @@ def version_diff(a: str, b: str, dmcs: list[str], xsd: str | None, work: Path | 
         )
     added, removed, changed = _annex_diff(cat_a, cat_b)
     return VersionDiff(
-        a, b, own_a["dmc"], clauses, added, removed, changed, {name: r["summary"] for name, r in runs.items()}
+        a,
+        b,
+        own_a["dmc"],
+        clauses,
+        added,
+        removed,
+        changed,
+        {name: r["summary"] for name, r in runs.items()},
+        _rules_diff(cat_a, cat_b),
+        {"a": [m.id for m in cat_a.modifications], "b": [m.id for m in cat_b.modifications]},
     )
 
 
@@ -199,6 +239,15 @@ def diff_markdown(diff: VersionDiff) -> str:
         new = d["b"]
         lines.append(f"- changed: SRV {new['srv']} {new['command']}.{new['field']}: {d['a']['value']} → {new['value']}")
     if not (diff.annex_c_added or diff.annex_c_removed or diff.annex_c_changed):
+        lines.append("- no change")
+    lines += ["", "## Who may send what (SRV rules)", ""]
+    for rule in diff.srv_rules:
+        if "changes" not in rule:
+            lines.append(f"- SRV {rule['srv']}: only in {diff.a if rule['in_a'] else diff.b}")
+            continue
+        parts = [f"{k} {json.dumps(v['a'])} → {json.dumps(v['b'])}" for k, v in rule["changes"].items()]
+        lines.append(f"- SRV {rule['srv']} ({rule['changed_by']}): " + "; ".join(parts))
+    if not diff.srv_rules:
         lines.append("- no change")
     lines += ["", "## Runs", ""]
     for name, summary in diff.runs.items():

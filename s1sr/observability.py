@@ -23,8 +23,10 @@ from typing import Any, Protocol, TypeVar
 DEVICE_COMMANDS = "device-commands"
 #: What the devices hold (the adapter's snapshot).
 DEVICE_STATE = "device-state"
-#: Every view: in process, the harness sees both.
-EVERY_VIEW = frozenset({DEVICE_COMMANDS, DEVICE_STATE})
+#: The S1SP's clock, which the harness moves to let time pass (a cache period): in process only.
+S1SP_CLOCK = "s1sp-clock"
+#: Every view: in process, the harness has them all.
+EVERY_VIEW = frozenset({DEVICE_COMMANDS, DEVICE_STATE, S1SP_CLOCK})
 #: What a step needs that judges the DUIS responses alone.
 USER_VISIBLE = "user-visible"
 #: The step status of a device-side step the target cannot observe.
@@ -41,7 +43,8 @@ class Observer(Protocol):
 
 
 def device_side(view: str) -> Callable[[F], F]:
-    """Declare a step device-side: it needs ``view`` (:data:`DEVICE_COMMANDS` or :data:`DEVICE_STATE`).
+    """Declare a step device-side: it needs ``view`` (:data:`DEVICE_COMMANDS`, :data:`DEVICE_STATE` or
+    :data:`S1SP_CLOCK`).
 
     The step must take the ``user`` fixture. Where the session lacks the view the step is
     not run: it is noted as not observable and the scenario goes on.

@@ -20,10 +20,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from s1sr.catalogue import Catalogue, find_dmc, load_catalogue, versions
+from s1sr.archive.recorder import ArchiveRequest, RunArchive
+from s1sr.catalogue import Catalogue, every_clause_id, find_dmc
 from s1sr.devices.adapter import DeviceError
 from s1sr.devices.registry import create_adapter
-from s1sr.errors import ConfigError, InputError
+from s1sr.errors import ConfigError, InputError, S1srError
 from s1sr.plugin import RunSettings, build_settings
 from s1sr.plugin.options import SettingsHandoff, refuse_workers_over_duis
 from s1sr.plugin.settings import DUIS_OPTIONS, IN_PROCESS, claim_reports
@@ -70,6 +71,11 @@ class RunOptions:
     journal: Path | None = None
     #: Replace the reports of a run of other settings in ``report_dir`` (else that is refused).
     force: bool = False
+    # --- archive hook (s1sr.archive) ---
+    #: Keep the run in the archive (None: not kept, as for a library caller or --no-archive).
+    archive: ArchiveRequest | None = None
+    #: Run only these scenario examples, by pytest node id (``--rerun``); empty: every selected one.
+    nodeids: list[str] = field(default_factory=list)
 
 
 #: Most worker processes a run may ask for.
@@ -159,7 +165,7 @@ def check_options(options: RunOptions) -> RunSettings:
     for folder in settings.feature_dirs:
         if not any(folder.rglob("*.feature")):
             raise InputError("no .feature files in this folder", str(folder))
-    every = {c.id for v in versions() for c in load_catalogue(v).clauses}
+    every = every_clause_id()
     for clause in options.clauses:
         if clause not in every:
             known = ", ".join(c.id for c in settings.catalogue.clauses)
@@ -226,11 +232,43 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
         if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
             args += ["-p", "xdist.plugin"]  # otherwise found by its entry point (naming it too would register it twice)
         args += ["-n", str(options.workers)]
+    if options.nodeids:  # archive hook: --rerun keeps only these (a plugin, so that workers keep them too)
+        args += ["-p", "s1sr.archive.selection", *(f"--s1sr-rerun={nodeid}" for nodeid in options.nodeids)]
     return args + options.pytest_args
 
 
 def run_suite(options: RunOptions, out: Console, err: Console) -> int:
-    """Run the suite; return the exit code (0 conformant, 1 not conformant, 3 inconclusive, 2 bad usage, 130)."""
+    """Run the suite; return the exit code (0 conformant, 1 not conformant, 3 inconclusive, 2 bad usage, 130).
+
+    With ``options.archive`` the run is kept in the archive (:mod:`s1sr.archive`), unless it ran nothing;
+    its last line names the run's folder there.
+    """
+    if options.archive is None:
+        return _run_suite(options, out, err, None)
+    archive = RunArchive.open(options.archive)  # before anything runs: an unwritable archive is a usage error
+    options = archive.run_options(options)
+    code: int | None = None
+    try:
+        code = _run_suite(options, out, err, archive)
+        if archive.settings is None:  # nothing ran (bad usage): nothing to keep
+            archive.discard()
+            return code
+        folder = archive.keep(options)
+    except BaseException as exc:
+        if archive.settings is None:  # nothing ran: nothing to keep
+            archive.discard()
+            raise
+        archive.release()  # a run that ran: its journal stays in the hidden folder (s1sr runs names it)
+        if code is None or not isinstance(exc, S1srError):
+            raise
+        err.print(f"s1sr: error: {exc.line()}", markup=False)  # the verdict stands; the archive could not keep it
+        return code
+    out.print(f"archive: {folder}", markup=False)  # the last line: where the run is kept
+    return code
+
+
+def _run_suite(options: RunOptions, out: Console, err: Console, archive: RunArchive | None) -> int:
+    """Run the suite and print its table; the exit code. Hands the settings of a run that ran to ``archive``."""
     settings = check_options(options)
     catalogue, dmcs, folders = settings.catalogue, settings.dmcs, settings.feature_dirs
     xsd = settings.record.xsd
@@ -263,13 +301,16 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
     if not record.scenarios:
         err.print("s1sr: error: no scenario was selected; check --clause, --features and -k", markup=False)
         return 2
+    if archive is not None:  # archive hook: something ran, so the run is kept
+        archive.settings = settings
     render_summary(record, catalogue, out)
     for line in settings.warnings:
         err.print(f"s1sr: warning: {line}", markup=False)
     if settings.report_error:
         err.print(f"s1sr: error: the reports were not written: {settings.report_error}", markup=False)
         return 2
-    if settings.journal is not None and not settings.journal.temporary:
+    in_archive = archive is not None and settings.journal is not None and settings.journal.path == archive.journal
+    if settings.journal is not None and not settings.journal.temporary and not in_archive:
         out.print(f"journal: {settings.journal.path}", markup=False)
     if code == pytest.ExitCode.INTERRUPTED:
         out.print("run interrupted: scenarios that did not finish are reported as not run", markup=False)

@@ -23,6 +23,7 @@ from s1sr.catalogue.sources import command_sources
 from s1sr.devices.commands import DeviceCommand, DeviceReply
 from s1sr.devices.recording import RecordingAdapter
 from s1sr.duis.namespaces import NSMAP
+from s1sr.duis.refusal import is_code_only, parse_refusal
 from s1sr.duis.request import RequestBody, RequestId, ServiceRequest, build_request
 from s1sr.duis.response import ParsedResponse, SMETS1Response, parse_response
 from s1sr.duis.safe_xml import parse_xml
@@ -32,7 +33,7 @@ from s1sr.errors import InputError
 from s1sr.observability import EVERY_VIEW
 from s1sr.s1sp.api import S1SP, RequestRefused
 
-#: The business originator of requests the harness sends (the RTDS test User).
+#: The business originator of requests the harness sends unless a scenario names a role (the RTDS test User).
 USER_ID = "90-B3-D5-1F-30-01-00-00"
 #: The DCC, business target of SRV 11.1.
 DCC_ID = "90-B3-D5-1F-30-00-00-02"
@@ -189,6 +190,8 @@ class UserSession:
         self.last_refusal: InputError | None = None
         self.state_before_last: dict[str, Any] = {}
         self.state_after_last: dict[str, Any] = {}
+        #: The User ID requests are sent as (a scenario's ``Given the User is ...`` changes it).
+        self.user_id = USER_ID
 
     # -- the estate ------------------------------------------------------------
 
@@ -217,10 +220,10 @@ class UserSession:
 
     # -- sending ---------------------------------------------------------------
 
-    def request(self, srv: str, body: RequestBody, target: str) -> ServiceRequest:
-        """A typed request from the User to ``target`` with the run's next counter."""
+    def request(self, srv: str, body: RequestBody, target: str, originator: str | None = None) -> ServiceRequest:
+        """A typed request from the User (or ``originator``) to ``target`` with the run's next counter."""
         self.counter = self.counters.next()
-        return ServiceRequest(RequestId(USER_ID, target, self.counter), srv, body)
+        return ServiceRequest(RequestId(originator or self.user_id, target, self.counter), srv, body)
 
     def send(
         self, srv: str, body: RequestBody, target: str, *, expect_invalid: bool = False, observe: bool = False
@@ -230,10 +233,11 @@ class UserSession:
         With ``expect_invalid`` the request is not schema-checked on the way out (the
         scenario means to send something that is not valid DUIS). With ``observe`` the
         request is a read made to check an outcome: it is recorded as evidence but does
-        not become "the last request" that steps ask about.
+        not become "the last request" that steps ask about, and it is sent as the default
+        User (:data:`USER_ID`), whatever role the scenario acts in.
         """
         started = time.perf_counter()
-        request = self.request(srv, body, target)
+        request = self.request(srv, body, target, USER_ID if observe else None)
         xml = build_request(request)
         record = Evidence(srv, xml.decode("utf-8"))
         self.evidence.append(record)
@@ -254,7 +258,10 @@ class UserSession:
             record.response_xml = response_xml.decode("utf-8")
             if self.schema is not None:
                 self._check(response_xml, "response", record)
-            read = self._verified(parse_xml(response_xml, f"SRV {srv} response"))
+            root = parse_xml(response_xml, f"SRV {srv} response")
+            if is_code_only(root):
+                return self._refused(request, root, record, observe)
+            read = self._verified(root)
             record.signature = read.signature.reason
             if not read.signature.valid:
                 raise SignatureFailure(f"SRV {srv} response: {read.signature.reason}")
@@ -278,6 +285,29 @@ class UserSession:
                 self.last_commands = list(commands)
                 self.state_after_last = self.adapter.snapshot()
             record.duration_s = round(time.perf_counter() - started, 6)
+
+    def _refused(
+        self, request: ServiceRequest, root: etree._Element, record: Evidence, observe: bool
+    ) -> SMETS1Response:
+        """A response carrying only a DUIS code (E2, E11...): checked as signed and correlated, read as a failure."""
+        srv = request.srv
+        refusal = parse_refusal(root, self.s1sp_certificates, f"SRV {srv} response")
+        record.signature = refusal.signature.reason
+        if not refusal.signature.valid:
+            raise SignatureFailure(f"SRV {srv} response ({refusal.code}): {refusal.signature.reason}")
+        problems = []
+        if refusal.request_id != request.request_id:
+            problems.append(f"sr:Header/sr:RequestID is {refusal.request_id}, not the request's {request.request_id}")
+        if refusal.srv != srv:
+            problems.append(f"ResponseMessage/ServiceReferenceVariant is {refusal.srv!r}, expected {srv!r}")
+        record.correlation = "; ".join(problems) or "matches the request"
+        if problems:
+            raise CorrelationFailure(f"SRV {srv} response does not answer request {request.request_id}: {problems[0]}")
+        response = SMETS1Response(request.request_id, srv, request.service_reference, False, response_code=refusal.code)
+        record.success = False
+        if not observe:
+            self.last_response = response
+        return response
 
     def read(self, srv: str, body: RequestBody, target: str | None = None) -> SMETS1Response:
         """Send a read (as an observation) and return its response; a refusal is a failure."""

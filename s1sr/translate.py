@@ -33,7 +33,7 @@ from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, DeviceError
 from s1sr.devices.simulated import ESTATE, SimulatedAdapter
 from s1sr.dmc_choice import DmcChoice, choose_dmc
 from s1sr.duis.request import ServiceRequest, UpdateFirmware, parse_request
-from s1sr.duis.response import SMETS1Response, build_response
+from s1sr.duis.response import SMETS1Response
 from s1sr.duis.safe_xml import parse_xml, read_document
 from s1sr.duis.schema import DuisSchema, find_schema, load_schema
 from s1sr.duis.signing import generated_credentials
@@ -170,8 +170,7 @@ def translate_files(
             raise InputError(
                 str(exc), str(read.path), "address a device of the simulated estate (see README)"
             ) from None
-        assert exchange.response is not None
-        response_xml = build_response(exchange.response, credentials)
+        response_xml = exchange.response_xml(credentials)
         report: dict[str, Any] = {"xsd": str(setting.path) if setting.path else None}
         if schema is not None:
             problems = schema.problems(parse_xml(response_xml, "response"))
@@ -185,7 +184,7 @@ def translate_files(
                 dmc.id,
                 read.choice.reason,
                 exchange,
-                exchange.response,
+                exchange.answer(),
                 response_xml,
                 report,
                 [

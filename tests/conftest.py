@@ -19,6 +19,18 @@ SHARED = REPO.parent / "shared"
 RTDS = SHARED / "rtds"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def archive_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`s1sr run` keeps every run in ./s1sr-runs: the tests' runs (cwd REPO by default) go to a temporary folder."""
+    previous = os.environ.get("S1SR_ARCHIVE_DIR")
+    os.environ["S1SR_ARCHIVE_DIR"] = str(tmp_path_factory.mktemp("s1sr-runs"))
+    yield
+    if previous is None:
+        os.environ.pop("S1SR_ARCHIVE_DIR", None)
+    else:
+        os.environ["S1SR_ARCHIVE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def duis_schema() -> DuisSchema:
     """The official DUIS schema; skipped only when absent and S1SR_REQUIRE_XSD is not set."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -52,6 +52,16 @@ def write_pair(credentials: Credentials, folder: Path, stem: str) -> tuple[Path,
     key.write_bytes(credentials.key_pem)
     cert.write_bytes(credentials.cert_pem)
     return key, cert
+
+
+def write_users(euis: Iterable[str], folder: Path) -> list[Path]:
+    """A fresh key and certificate for each User in ``folder`` (``EUI.key``, ``EUI.pem``, hex digits only).
+
+    The folder is what ``s1sr run --user-keys`` reads; the certificates, returned in order,
+    are what ``serve-s1sp --user-cert`` is given.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    return [write_pair(make_user(eui, f"test User {eui}"), folder, eui.replace("-", ""))[1] for eui in euis]
 
 
 def rtds(name: str) -> bytes:
@@ -113,6 +123,15 @@ class Rig:
     def lines(self, prefix: str = "s1sr-duis ") -> list[str]:
         """The endpoint's log lines of one kind."""
         return [line for line in self.log if line.startswith(prefix)]
+
+    def exchanges(self, count: int, timeout_s: float = 5.0) -> list[str]:
+        """The log lines of POSTed requests, once there are ``count`` (a line follows its answer, so may trail it)."""
+        deadline = time.monotonic() + timeout_s
+        found = [line for line in self.lines() if '"POST ' in line]
+        while len(found) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+            found = [line for line in self.lines() if '"POST ' in line]
+        return found
 
     def deliveries(self, count: int, timeout_s: float = 5.0) -> list[str]:
         """The delivery log lines, once there are ``count`` (a line follows its delivery, so may trail the client)."""

@@ -56,8 +56,12 @@ def test_clauses_json_lists_every_clause_with_its_scenario_count() -> None:
         "18.63",
         "18.65",
         "23",
+        "DUIS.1",
     }
     assert rows["18.62"]["scenarios"] == 19
+    # 9 outline rows and 16 scenarios, 2 of them per fuel: 25 scenario examples
+    assert rows["DUIS.1"]["scenarios"] == 25
+    assert rows["DUIS.1"]["source"] == "4.3"
     assert rows["18.62"]["srvs"] == ["8.11"]
     assert rows["18.65"]["scenarios"] == 0
     assert rows["18.27"]["provenance"] == "consultation"
@@ -169,8 +173,9 @@ def test_credit_only_meter_reports_prepayment_clauses_not_applicable(tmp_path: P
         assert by_clause[clause] == {"not applicable"}, clause
     assert by_clause["18.37"] == {"passed"}
     assert by_clause["18.62"] == {"passed"}
-    assert results["summary"]["not applicable"] == 93
-    assert "93 not applicable" in done.stdout
+    # 93 of the clauses, 25 of DUIS.1 (not mapped to the credit-only model), and the 32 of the packs not in force
+    assert results["summary"]["not applicable"] == 150
+    assert "150 not applicable" in done.stdout
     reasons = {s["reason"] for s in results["scenarios"] if "18.3" in s["clauses"]}
     assert reasons == {"Annex A does not map clause 18.3 to device model secure-esme-credit"}
 
@@ -179,5 +184,10 @@ def test_clauses_matrix_json() -> None:
     done = s1sr("clauses", "--matrix", "--json")
     assert done.returncode == 0, done.stderr
     matrix = json.loads(done.stdout)["matrix"]
-    assert matrix["18.37"] == {"secure-esme": True, "secure-esme-credit": True, "secure-gsme": False}
+    assert matrix["18.37"] == {
+        "secure-esme": True,
+        "secure-esme-credit": True,
+        "secure-gsme": False,
+        "secure-esme-twin": False,
+    }
     assert matrix["18.27"]["secure-esme-credit"] is False

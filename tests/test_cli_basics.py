@@ -76,9 +76,9 @@ def test_catalogue_names_the_folder_the_run_reads(tmp_path: Path) -> None:
 
 def test_every_listing_command_speaks_json() -> None:
     versions = json.loads(s1sr("versions", "--json").stdout)
-    assert [(v["version"], v["clauses"]) for v in versions] == [("4.2", 2), ("4.3", 11)]
+    assert [(v["version"], v["clauses"]) for v in versions] == [("4.2", 3), ("4.3", 12)]
     found = {d["id"]: d for d in json.loads(s1sr("dmcs", "--json").stdout)}
-    assert sorted(found) == ["secure-esme", "secure-esme-credit", "secure-gsme"]
+    assert sorted(found) == ["secure-esme", "secure-esme-credit", "secure-esme-twin", "secure-gsme"]
     assert (found["secure-gsme"]["default"], found["secure-gsme"]["meter"]["fuel"]) == (True, "gas")
     assert found["secure-esme-credit"]["default"] is False
     assert found["secure-esme"]["comms_hub"]["id"] == "secure-chf"

@@ -16,7 +16,8 @@ from tests.conftest import s1sr
         ),
         (
             ["run", "--repot-dir", "X"],
-            "s1sr run: No such option '--repot-dir'. Did you mean '--report-dir'?; see s1sr run --help",
+            "s1sr run: No such option '--repot-dir'. (Did you mean one of: '--archive-dir', '--report-dir'?); "
+            "see s1sr run --help",
         ),
         (
             ["run", "--timeout", "abc"],

@@ -33,7 +33,7 @@ import pytest
 from s1sr.catalogue import DMC, find_dmc
 from s1sr.devices import wire
 from s1sr.devices.adapter import DeviceAdapter, DeviceFault, DeviceInfo, DeviceTimeout
-from s1sr.devices.commands import COMMANDS, DeviceCommand, DeviceReply
+from s1sr.devices.commands import ALL_COMMANDS, COMMANDS, HARNESS_COMMANDS, DeviceCommand, DeviceReply
 from s1sr.devices.remote import RemoteAdapter
 from s1sr.devices.server import DeviceServer, Limits, is_loopback, make_server
 from s1sr.devices.simulated import SimulatedAdapter
@@ -536,8 +536,9 @@ def test_the_published_openapi_document_is_the_one_served(command: Command) -> N
 
 
 def test_every_command_field_has_a_wire_type() -> None:
-    fields = {name for names in COMMANDS.values() for name in names}
+    fields = {name for names in ALL_COMMANDS.values() for name in names}
     assert fields == set(wire.FIELD_TYPES)
+    assert not set(COMMANDS) & set(HARNESS_COMMANDS)  # a harness command is never one an S1SP sends
 
 
 # --- the client ------------------------------------------------------------------------

@@ -37,10 +37,10 @@ EXPECTED = {
     "12-whitespace-only.xml": ("document is empty", "document is empty", 2),
     "13-wrong-root.xml": ("not a DUIS sr:Request", "sr:Response", 1),
     "14-wrong-namespace.xml": ("{http://example.com/not-duis}Request", "not-duis", 1),
-    "15-unknown-srv.xml": ("99.9 is not one the reference S1SP handles", "found '99.9'", 1),
+    "15-unknown-srv.xml": ("not supported by the reference S1SP: SRV 99.9", "found '99.9'", 1),
     "16-unhandled-srv.xml": (
-        "7.1 is not one the reference S1SP handles",
-        "7.1 is not one the reference S1SP handles",
+        "not supported by the reference S1SP: SRV 7.1",
+        "not supported by the reference S1SP: SRV 7.1",
         0,
     ),
     "17-missing-header.xml": ("missing sr:Header", "sr:Header", 1),

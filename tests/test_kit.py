@@ -26,6 +26,6 @@ def test_an_adapter_that_cannot_be_created_fails_every_check_with_one_line(tmp_p
     # Every check that needs the adapter says why it has none, in the same one line; the check of
     # create() itself says what create() raised instead of ConfigError.
     unbuilt = [row for row in rows if row.endswith(f" - Failed: {line}")]
-    assert len(unbuilt) == 20 and len(rows) == 21, rows
+    assert len(unbuilt) == 25 and len(rows) == 26, rows
     assert any(row.endswith("raised ConnectionError: the rig is unplugged, not ConfigError") for row in rows), rows
     assert "Traceback" not in done.stdout and "second line of detail" not in done.stdout

@@ -80,7 +80,7 @@ def test_an_unknown_class_is_refused_with_the_known_ones() -> None:
         ),
         (
             CLASS.format(name="a", code=2, provenance="designated"),
-            "outcome class \"a\" provenance must be one of ('consultation', 'interpretation')",
+            "outcome class \"a\" provenance must be one of ('consultation', 'modification', 'interpretation')",
         ),
     ],
     ids=["shared code", "shared name", "code as text", "code as boolean", "unknown provenance"],
@@ -100,7 +100,7 @@ def test_a_wrong_outcome_table_stops_a_run_before_anything_runs(tmp_path: Path) 
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f's1sr: error: catalogue {folder / "outcomes.toml"}: outcome class "a" provenance must be one of '
-        "('consultation', 'interpretation')"
+        "('consultation', 'modification', 'interpretation')"
     ]
 
 

@@ -57,8 +57,9 @@ def test_outcomes_are_shown_with_their_class(tmp_path: Path) -> None:
 def test_the_run_s_last_line_names_the_page(tmp_path: Path) -> None:
     done = s1sr("run", "--clause", "18.16", "--dmc", "secure-esme", "--report-dir", str(tmp_path / "r"))
     assert done.returncode == 0, done.stdout + done.stderr
-    last = done.stdout.rstrip().splitlines()[-1]
-    assert last == f"report: {tmp_path / 'r' / 'index.html'} (and results.json, junit.xml, cucumber.json)"
+    report, archive = done.stdout.rstrip().splitlines()[-2:]
+    assert report == f"report: {tmp_path / 'r' / 'index.html'} (and results.json, junit.xml, cucumber.json)"
+    assert archive.startswith("archive: ")
 
 
 def test_the_closing_table_keeps_numbers_and_headers_whole_at_80_columns() -> None:

@@ -29,7 +29,7 @@ def _kit(*options: str, cwd: Path, env: dict[str, str] | None = None) -> subproc
 def test_the_kit_passes_on_the_simulated_adapter(tmp_path: Path, dmc: str) -> None:
     done = _kit("--kit-adapter", "simulated", "--kit-dmc", dmc, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "22 passed" in done.stdout
+    assert "27 passed" in done.stdout
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_remote_run_gives_the_same_verdicts_as_in_process(tmp_path: Path, endpoi
         return [(s["name"], s["outcome"]) for s in results["scenarios"]]
 
     assert verdicts("remote") == verdicts("local")
-    assert len(verdicts("local")) == 145
+    assert len(verdicts("local")) == 202
 
 
 def test_the_example_adapter_is_listed(example_installed: dict[str, str]) -> None:

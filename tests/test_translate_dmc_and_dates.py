@@ -72,9 +72,14 @@ def test_every_on_demand_gcs_template_runs_on_a_gas_dmc(xsd: str) -> None:
         "GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML",
         "GCS05_2.1_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML",
         "GCS06_2.5_SUCCESS_REQUEST_DUIS.XML",
+        "GCS13a_4.1.1_SUCCESS_RELIABLE_GPF_REQUEST_DUIS.XML",
+        "GCS13a_4.1.1_SUCCESS_RELIABLE_GSME_REQUEST_DUIS.XML",
+        "GCS13a_4.1.1_SUCCESS_UNRELIABLE_REQUEST_DUIS.XML",
         "GCS14_4.3_SUCCESS_RELIABLE_GPF_REQUEST_DUIS.XML",
         "GCS14_4.3_SUCCESS_RELIABLE_GSME_REQUEST_DUIS.XML",
         "GCS14_4.3_SUCCESS_UNRELIABLE_REQUEST_DUIS.XML",
+        "GCS17_4.8.1_SUCCESS_REQUEST_DUIS.XML",
+        "GCS18_4.10_SUCCESS_REQUEST_DUIS.XML",
         "GCS21b_4.13_SUCCESS_REQUEST_DUIS.XML",
         "GCS40a_1.5_SUCCESS_REQUEST_DUIS.XML",
         "GCS40b_1.5_SUCCESS_REQUEST_DUIS.XML",
@@ -84,6 +89,7 @@ def test_every_on_demand_gcs_template_runs_on_a_gas_dmc(xsd: str) -> None:
         "GCS60a_4.18_SUCCESS_RELIABLE_GPF_REQUEST_DUIS.XML",
         "GCS60a_4.18_SUCCESS_RELIABLE_GSME_REQUEST_DUIS.XML",
         "GCS60a_4.18_SUCCESS_UNRELIABLE_GSME_REQUEST_DUIS.XML",
+        "GCS61_4.17_SUCCESS_REQUEST_DUIS.XML",
     ]
     assert sorted(p.name for p in RTDS.glob("GCS*.XML") if _on_demand_in_scope(p)) == names
     assert {translate_file(RTDS / name, None, "4.3", xsd).dmc for name in names} == {"secure-gsme"}
@@ -229,6 +235,6 @@ def test_every_gcs_template_of_a_handled_srv_is_about_gas_dated_or_not() -> None
         if root.findtext("sr:Header/sr:ServiceReferenceVariant", None, NSMAP) not in SRV_BODIES:
             continue
         chosen[path.name] = choose_dmc(parse_request(root, str(path))).dmc
-    assert len(chosen) == 22
+    assert len(chosen) == 28
     assert sum("FUTURE" in name or "CANCEL" in name for name in chosen) == 6
     assert set(chosen.values()) == {"secure-gsme"}

@@ -113,7 +113,7 @@ def _on_demand_templates() -> list[Path]:
 
 def test_every_rtds_success_template_of_a_handled_srv_succeeds_given_its_state(xsd: str) -> None:
     templates = _on_demand_templates()
-    assert len(templates) == 32  # the 50 in scope less 18 future-dated or cancelling ones
+    assert len(templates) == 48  # the 67 in scope less 19 future-dated or cancelling ones
     failed = {}
     for path in templates:
         srv = parse_request(parse_xml(read_document(path))).srv

@@ -7,7 +7,8 @@ or one device of it, succeeded or not, and the outcome code that carries each) a
 
 ``S1SR_CATALOGUE_DIR`` (test-only) names a folder that replaces ``data/``: its
 ``s1sr-<version>.toml`` files are the only versions known, and ``device-models.toml`` or
-``outcomes.toml``, when it holds them, replace the shipped ones. The harness's own tests
+``outcomes.toml``, when it holds them, replace the shipped ones (and ``srvs.toml`` and the
+``modifications`` folder likewise). The harness's own tests
 use it to run the clause suite on a catalogue whose values differ from the shipped ones
 (``fixtures/catalogue-varied``), so that an S1SP which hard-codes the shipped values fails.
 """
@@ -21,11 +22,17 @@ from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from s1sr.catalogue.eligibility import Eligibility, parse_eligibility
 from s1sr.errors import ConfigError
 
-PROVENANCES = ("consultation", "interpretation")
+if TYPE_CHECKING:
+    from s1sr.catalogue.modifications import Modification
+
+#: consultation: stated in the consultation's change table; modification: stated in a SEC modification's public
+#: documents (a pack's clauses); interpretation: this project's reading of detail neither states.
+PROVENANCES = ("consultation", "modification", "interpretation")
 DEFAULT_VERSION = "4.3"
 #: Test-only: a folder that replaces the shipped catalogue data (see the module docstring).
 CATALOGUE_DIR_ENV = "S1SR_CATALOGUE_DIR"
@@ -44,6 +51,8 @@ class Clause:
     reading: str
     parameters: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     former_id: str | None = None
+    #: Where the clause comes from: the S1SR version (``4.3``) or the modification pack (``MP312``).
+    source: str = ""
 
     def applies_to(self, device_model: str) -> bool:
         """Whether Annex A (DMVES) maps this clause to ``device_model``."""
@@ -91,6 +100,8 @@ class DeviceModel:
     firmware_version: str
     prepayment: bool
     load_limiting: bool
+    #: What sets the model apart where an SRV rule needs it (``twin-element``, ``export``).
+    traits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,13 +116,24 @@ class DMC:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Everything the harness knows of one S1SR version."""
+    """Everything the harness knows of one S1SR version, with the modification packs in force."""
 
     version: str
     status: str
     clauses: tuple[Clause, ...]
     annex_c: tuple[AnnexCDefault, ...]
     outcomes: tuple[OutcomeClass, ...] = ()
+    eligibility: Eligibility = field(default_factory=lambda: eligibility(), hash=False, compare=False)
+    modifications: tuple[Modification, ...] = ()
+
+    @property
+    def spec(self) -> str:
+        """The version with its packs in force: ``4.3`` or ``4.3+MP312``."""
+        return "+".join([self.version, *(m.id for m in self.modifications)])
+
+    def in_force(self, pack_id: str) -> bool:
+        """Whether the pack ``pack_id`` is in force."""
+        return any(m.id == pack_id.upper() for m in self.modifications)
 
     def clause(self, clause_id: str) -> Clause | None:
         """The clause with this id, or None when this version does not have it."""
@@ -172,7 +194,7 @@ def data_file(name: str) -> Traversable:
     device models and the outcome classes fall back to the shipped ones.
     """
     folder = catalogue_dir()
-    if folder is not None and ((folder / name).is_file() or name.startswith("s1sr-")):
+    if folder is not None and ((folder / name).exists() or name.startswith("s1sr-")):
         return folder / name
     return _shipped().joinpath(name)
 
@@ -200,8 +222,60 @@ def _require(entry: dict[str, Any], key: str, where: str) -> Any:
 
 
 def load_catalogue(version: str = DEFAULT_VERSION) -> Catalogue:
-    """Load the catalogue of one S1SR version; :class:`ConfigError` names the known ones."""
-    return _load_catalogue(catalogue_dir(), version)
+    """Load the catalogue of one S1SR version, or of a spec with packs in force (``4.3+MP312``).
+
+    :class:`ConfigError` names the known versions, or the pack that does not apply or clashes.
+    """
+    from s1sr.catalogue.modifications import split_spec
+
+    base, packs = split_spec(version)
+    return _load_with_packs(catalogue_dir(), base, packs)
+
+
+@cache
+def _load_with_packs(folder: Path | None, base: str, packs: tuple[str, ...]) -> Catalogue:
+    catalogue = _load_catalogue(folder, base)
+    if not packs:
+        return catalogue
+    from s1sr.catalogue.modifications import apply_packs
+
+    return apply_packs(catalogue, packs, clause_from, annex_c_from)
+
+
+def clause_from(entry: dict[str, Any], where: str, source: str) -> Clause:
+    """One ``[[clause]]`` entry of a version file or a pack; :class:`ConfigError` when incomplete."""
+    models = device_models()
+    cid = _require(entry, "id", where)
+    for key in ("provenance", "detail_provenance"):
+        if entry.get(key) not in PROVENANCES:
+            raise ConfigError(f"clause {cid} {key} must be one of {PROVENANCES}", where)
+    for model in entry.get("device_models", []):
+        if model not in models:
+            raise ConfigError(f"clause {cid} names unknown device model '{model}'", where)
+    return Clause(
+        id=cid,
+        title=_require(entry, "title", where),
+        srvs=tuple(entry.get("srvs", [])),
+        provenance=entry["provenance"],
+        detail_provenance=entry["detail_provenance"],
+        device_models=tuple(entry.get("device_models", [])),
+        reading=" ".join(_require(entry, "reading", where).split()),
+        parameters=dict(entry.get("parameters", {})),
+        former_id=entry.get("former_id"),
+        source=source,
+    )
+
+
+def annex_c_from(entry: dict[str, Any], where: str) -> AnnexCDefault:
+    """One ``[[annex_c]]`` entry of a version file or a pack."""
+    return AnnexCDefault(
+        srv=str(_require(entry, "srv", where)),
+        command=_require(entry, "command", where),
+        field=_require(entry, "field", where),
+        value=_require(entry, "value", where),
+        unit=entry.get("unit", ""),
+        provenance=entry.get("provenance", "interpretation"),
+    )
 
 
 @cache
@@ -215,41 +289,40 @@ def _load_catalogue(folder: Path | None, version: str) -> Catalogue:
         )
     where = f"catalogue s1sr-{version}.toml"
     data = _data(f"s1sr-{version}.toml")
-    models = device_models()
-    clauses = []
-    for entry in data.get("clause", []):
-        cid = _require(entry, "id", where)
-        for key in ("provenance", "detail_provenance"):
-            if entry.get(key) not in PROVENANCES:
-                raise ConfigError(f"clause {cid} {key} must be one of {PROVENANCES}", where)
-        for model in entry.get("device_models", []):
-            if model not in models:
-                raise ConfigError(f"clause {cid} names unknown device model '{model}'", where)
-        clauses.append(
-            Clause(
-                id=cid,
-                title=_require(entry, "title", where),
-                srvs=tuple(entry.get("srvs", [])),
-                provenance=entry["provenance"],
-                detail_provenance=entry["detail_provenance"],
-                device_models=tuple(entry.get("device_models", [])),
-                reading=" ".join(_require(entry, "reading", where).split()),
-                parameters=dict(entry.get("parameters", {})),
-                former_id=entry.get("former_id"),
-            )
-        )
-    annex = tuple(
-        AnnexCDefault(
-            srv=str(_require(e, "srv", where)),
-            command=_require(e, "command", where),
-            field=_require(e, "field", where),
-            value=_require(e, "value", where),
-            unit=e.get("unit", ""),
-            provenance=e.get("provenance", "interpretation"),
-        )
-        for e in data.get("annex_c", [])
-    )
-    return Catalogue(version, data.get("status", ""), tuple(clauses), annex, outcome_classes())
+    clauses = tuple(clause_from(entry, where, version) for entry in data.get("clause", []))
+    annex = tuple(annex_c_from(e, where) for e in data.get("annex_c", []))
+    return Catalogue(version, data.get("status", ""), clauses, annex, outcome_classes(), eligibility())
+
+
+def clause_key(clause_id: str) -> tuple[int | str, ...]:
+    """Sort key of a clause id: S1SR clauses by number (18.3 before 18.16), then the others (DUIS.1, MP162.1)."""
+    parts = clause_id.split(".")
+    if all(p.isdigit() for p in parts):
+        return (0, *(int(p) for p in parts))
+    key: list[int | str] = [1]
+    for part in parts:  # each part as (kind, value): numbers and words never meet in one comparison
+        key += [0, int(part)] if part.isdigit() else [1, part]
+    return tuple(key)
+
+
+def every_clause_id() -> set[str]:
+    """Every clause id some version holds or some modification pack adds."""
+    from s1sr.catalogue.modifications import known_modifications
+
+    found = {c.id for v in versions() for c in load_catalogue(v).clauses}
+    for pack in known_modifications().values():
+        found |= {str(entry.get("id")) for entry in pack.overlay["clause"]}
+    return found
+
+
+def eligibility() -> Eligibility:
+    """The User roles, test Users, SRV rules and DUIS response codes (``srvs.toml``), before any pack."""
+    return _eligibility(catalogue_dir())
+
+
+@cache
+def _eligibility(folder: Path | None) -> Eligibility:
+    return parse_eligibility(_data("srvs.toml"), f"catalogue {data_file('srvs.toml')}")
 
 
 def outcome_classes() -> tuple[OutcomeClass, ...]:
@@ -307,6 +380,7 @@ def _device_models(folder: Path | None) -> dict[str, DeviceModel]:
             firmware_version=e["firmware_version"],
             prepayment=bool(e["prepayment"]),
             load_limiting=bool(e["load_limiting"]),
+            traits=tuple(e.get("traits", [])),
         )
         for e in _data("device-models.toml").get("device_model", [])
     }

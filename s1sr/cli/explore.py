@@ -1,4 +1,4 @@
-"""``s1sr translate`` and ``s1sr validate``: DUIS documents through the S1SP and against the schema."""
+"""``s1sr translate``, ``validate`` and ``coverage``: DUIS documents through the S1SP and against the schema."""
 
 from __future__ import annotations
 
@@ -141,3 +141,35 @@ def validate(files: tuple[Path, ...], xsd: str | None, certs: tuple[Path, ...], 
             err.print(f"s1sr: error: {line}", markup=False)
         sys.exit(2)
     sys.exit(0 if report.invalid_count == 0 else 1)
+
+
+@main.command()
+@click.option(
+    "--rtds",
+    "folder",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder of DUIS request templates (the Reference Test Data Set).",
+)
+@click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True, help="Version (and +PACK...) to run.")
+@click.option("--xsd", default=None, help="DUIS schema (else S1SR_DUIS_XSD, else [tool.s1sr] duis_xsd).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: counts, per SRV, and per template.")
+def coverage(folder: Path, s1sr_version: str, xsd: str | None, as_json: bool) -> None:
+    """What the reference S1SP does with each meter template: executes it, refuses it by reading, or not yet."""
+    from rich.table import Table
+
+    from s1sr.coverage import CATEGORIES, rtds_coverage
+
+    found = rtds_coverage(folder, s1sr_version, xsd)
+    if as_json:
+        out.print(json.dumps(found.as_dict(), indent=2), markup=False)
+        return
+    table = Table(title=f"RTDS meter templates through the reference S1SP (S1SR {s1sr_version})")
+    table.add_column("SRV")
+    for category in CATEGORIES:
+        table.add_column(category, justify="right")
+    for srv, counts in found.by_srv().items():
+        table.add_row(srv, *(str(counts[c]) for c in CATEGORIES))
+    table.add_row("all", *(str(v) for v in found.counts().values()), style="bold")
+    out.print(table)
+    out.print(f"{found.other_devices} templates address only Communications Hubs, PPMIDs or the DCC", markup=False)

@@ -1,4 +1,4 @@
-"""``s1sr clauses``, ``versions``, ``dmcs``, ``adapters``: what the catalogue and the installation hold."""
+"""``s1sr clauses``, ``versions``, ``modifications``, ``dmcs``, ``adapters``: what the catalogue holds."""
 
 from __future__ import annotations
 
@@ -11,21 +11,33 @@ import click
 from s1sr.catalogue import DEFAULT_VERSION, Catalogue, load_catalogue, versions
 from s1sr.cli.app import CATALOGUE_OPTION, FEATURES_OPTION, main, out
 
+MODIFICATION_OPTION = click.option(
+    "--modification",
+    "modifications",
+    multiple=True,
+    metavar="ID",
+    help="A modification pack in force on top of --s1sr-version, e.g. MP312 (repeatable).",
+)
+
 
 @main.command()
 @click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True)
+@MODIFICATION_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @FEATURES_OPTION
 @CATALOGUE_OPTION
 @click.option("--matrix", is_flag=True, help="Print the clause x device-model map (Annex A, DMVES).")
-def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], matrix: bool) -> None:
-    """List the clauses of an S1SR version, their provenance and how many scenarios exercise each."""
+def clauses(
+    s1sr_version: str, modifications: tuple[str, ...], as_json: bool, feature_dirs: tuple[Path, ...], matrix: bool
+) -> None:
+    """List the clauses of an S1SR version (and packs in force), their provenance and the scenarios of each."""
     from rich.table import Table
 
     from s1sr.bundle import features_dir
-    from s1sr.observability import DEVICE_COMMANDS, scenario_views
+    from s1sr.catalogue.modifications import with_modifications
+    from s1sr.observability import DEVICE_STATE, scenario_views
 
-    catalogue = load_catalogue(s1sr_version)
+    catalogue = load_catalogue(with_modifications(s1sr_version, modifications))
     if matrix:
         print_matrix(catalogue, as_json)
         return
@@ -35,6 +47,7 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], ma
         {
             "id": c.id,
             "title": c.title,
+            "source": c.source,
             "srvs": list(c.srvs),
             "provenance": c.provenance,
             "detail_provenance": c.detail_provenance,
@@ -42,7 +55,7 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], ma
             "scenarios": len(views.get(c.id, [])),
             # Judged whole by a User over DUIS: every step user-visible; with a rig, device state too.
             "observable_over_duis": sum(1 for v in views.get(c.id, []) if not v),
-            "observable_over_duis_with_rig": sum(1 for v in views.get(c.id, []) if DEVICE_COMMANDS not in v),
+            "observable_over_duis_with_rig": sum(1 for v in views.get(c.id, []) if v <= {DEVICE_STATE}),
             "reading": c.reading,
         }
         for c in catalogue.clauses
@@ -50,14 +63,15 @@ def clauses(s1sr_version: str, as_json: bool, feature_dirs: tuple[Path, ...], ma
     if as_json:
         out.print(json.dumps(rows, indent=2), markup=False)
         return
-    table = Table(title=f"S1SR {catalogue.version} ({catalogue.status}): Secure clauses")
+    table = Table(title=f"S1SR {catalogue.spec} ({catalogue.status}): Secure clauses")
     numeric = ("scenarios", "over DUIS")
-    for column in ("clause", "title", "SRVs", "provenance", "detail", *numeric):
+    for column in ("clause", "title", "from", "SRVs", "provenance", "detail", *numeric):
         table.add_column(column, justify="right" if column in numeric else "left")
     for r in rows:
         table.add_row(
             r["id"],
             r["title"],
+            r["source"],
             ", ".join(r["srvs"]) or "-",
             r["provenance"],
             r["detail_provenance"],
@@ -112,6 +126,40 @@ def list_versions(as_json: bool) -> None:
         return
     for row in rows:
         out.print(f"{row['version']}  {row['status']}  ({row['clauses']} clauses)", markup=False)
+
+
+@main.command(name="modifications")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@CATALOGUE_OPTION
+def list_modifications(as_json: bool) -> None:
+    """List the modification packs: status, the versions each applies to, what it changes, and its sources."""
+    from rich.table import Table
+
+    from s1sr.catalogue.modifications import known_modifications
+
+    packs = list(known_modifications().values())
+    if as_json:
+        out.print(json.dumps([p.as_dict() for p in packs], indent=2), markup=False)
+        return
+    table = Table(title="Modification packs (s1sr run --modification ID)")
+    for column in ("id", "title", "status", "applies to", "changes", "sources"):
+        table.add_column(column)
+    for pack in packs:
+        d = pack.as_dict()
+        changes = [
+            f"{label}: {', '.join(d[key])}"
+            for key, label in (
+                ("clauses_added", "adds clause"),
+                ("clauses_changed", "changes clause"),
+                ("clauses_withdrawn", "withdraws clause"),
+                ("roles_added", "adds role"),
+                ("srv_rules_changed", "changes SRV"),
+            )
+            if d[key]
+        ]
+        sources = "; ".join(f"{s.title} ({s.date})" for s in pack.sources)
+        table.add_row(pack.id, pack.title, pack.status, ", ".join(pack.applies_to), "\n".join(changes), sources)
+    out.print(table)
 
 
 @main.command()

@@ -22,7 +22,8 @@ from s1sr.errors import ConfigError, InputError
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--xsd", default=None, help="DUIS schema for the runs (else S1SR_DUIS_XSD, else pyproject).")
 def diff(a: str, b: str, dmcs: tuple[str, ...], report_dir: Path | None, as_json: bool, xsd: str | None) -> None:
-    """Compare two S1SR versions: clauses added or changed, Annex C, and behaviours that differ."""
+    """Compare two S1SR versions, or a version with and without packs (4.3 4.3+MP312): clauses, Annex C, SRV
+    rules, and behaviours that differ."""
     from rich.table import Table
 
     from s1sr.catalogue import default_dmcs, find_dmc
@@ -54,6 +55,10 @@ def diff(a: str, b: str, dmcs: tuple[str, ...], report_dir: Path | None, as_json
         out.print(f"Annex C removed: SRV {d['srv']} {d['command']}.{d['field']}", markup=False)
     for d in result.annex_c_changed:
         out.print(f"Annex C changed: SRV {d['b']['srv']} {d['b']['command']}.{d['b']['field']}", markup=False)
+    for rule in result.srv_rules:
+        if "changes" in rule:
+            parts = "; ".join(f"{k} {json.dumps(v['a'])} -> {json.dumps(v['b'])}" for k, v in rule["changes"].items())
+            out.print(f"SRV {rule['srv']} rule changed by {rule['changed_by']}: {parts}", markup=False)
 
 
 @main.command()

@@ -9,6 +9,7 @@ import click
 
 from s1sr.catalogue import DEFAULT_VERSION
 from s1sr.cli.app import CATALOGUE_OPTION, FEATURES_OPTION, err, main, out
+from s1sr.cli.archive import archive_options, with_archive
 
 
 class RunCommand(click.Command):
@@ -20,6 +21,7 @@ class RunCommand(click.Command):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Keep what follows the first ``--`` for pytest; click parses the rest strictly."""
+        ctx.meta["command_line"] = [*ctx.command_path.split(), *args]  # for the archived run's manifest
         if "--" in args:
             cut = args.index("--")
             args, ctx.meta["pytest_args"] = args[:cut], args[cut + 1 :]
@@ -28,6 +30,13 @@ class RunCommand(click.Command):
 
 @main.command(cls=RunCommand)
 @click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True, help="S1SR version to test against.")
+@click.option(
+    "--modification",
+    "modifications",
+    multiple=True,
+    metavar="ID",
+    help="A modification pack in force on top of --s1sr-version, e.g. MP312 (repeatable; see s1sr modifications).",
+)
 @click.option("--dmc", "dmcs", multiple=True, help="Device Model Combination (repeatable; default: the default DMCs).")
 @click.option("--clause", "clauses", multiple=True, help="Run only scenarios of this clause (repeatable).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Write results.json here.")
@@ -57,6 +66,14 @@ class RunCommand(click.Command):
     multiple=True,
     type=click.Path(path_type=Path),
     help="DUIS target: a file or folder of the certificates that sign the endpoint's responses (repeatable).",
+)
+@click.option(
+    "--user-keys",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="DUIS target: other test Users' keys, NAME.key with its certificate NAME.pem beside it; a request is"
+    " signed as the User it names (else with --user-key).",
 )
 @click.option(
     "--response-listen",
@@ -94,11 +111,13 @@ class RunCommand(click.Command):
     metavar="EXPR",
     help="Run only scenarios whose names match EXPR (pytest's -k, e.g. -k JoinTimePeriod).",
 )
+@archive_options
 @click.argument("extra", nargs=-1, metavar="[-- PYTEST-ARGS]")
 @click.pass_context
 def run(
     ctx: click.Context,
     s1sr_version: str,
+    modifications: tuple[str, ...],
     dmcs: tuple[str, ...],
     clauses: tuple[str, ...],
     report_dir: Path | None,
@@ -115,6 +134,7 @@ def run(
     user_key: Path | None,
     user_cert: Path | None,
     trust: tuple[Path, ...],
+    user_keys: Path | None,
     response_listen: str | None,
     response_path: str | None,
     response_timeout: float | None,
@@ -130,17 +150,19 @@ def run(
     """Run the clause scenarios against the reference S1SP and the simulated devices.
 
     With --target duis the S1SP under test is behind a DUIS endpoint (s1sr serve-s1sp, or DCC's): every
-    request is signed as the User (--user-key, --user-cert) and sent to --duis-url; results come back
-    synchronously or to --response-listen; the estate is the rig the endpoint drives (--adapter remote
-    --device-url URL), which the harness resets before each scenario.
+    request is signed as the User it names (its key in --user-keys DIR, else --user-key, --user-cert) and
+    sent to --duis-url; results come back synchronously or to --response-listen; the estate is the rig the
+    endpoint drives (--adapter remote --device-url URL), which the harness resets before each scenario.
 
     Arguments after ``--`` go to pytest (for example ``-- -m 'not fuel-gas'``). Every finished scenario is
     appended to the run's journal as it finishes; ``s1sr report`` renders reports from journals
-    (a killed run's, or the shards' of one run).
+    (a killed run's, or the shards' of one run). The run is kept in the archive (s1sr-runs/ here; see
+    s1sr runs) unless --no-archive; its last line names the run's folder there.
     Exit code 0 CONFORMANT: every selected applicable scenario passed; 1 NOT CONFORMANT: one failed;
     3 INCONCLUSIVE: no failure, but errors, scenarios not run, or nothing applicable; 2: bad usage
     or configuration (nothing run); 130: interrupted.
     """
+    from s1sr.catalogue.modifications import with_modifications
     from s1sr.errors import ConfigError
     from s1sr.runner import RunOptions, run_suite
 
@@ -160,7 +182,7 @@ def run(
     pytest_args = (["-k", select] if select else []) + list(ctx.meta.get("pytest_args", []))
 
     options = RunOptions(
-        version=s1sr_version,
+        version=with_modifications(s1sr_version, modifications),
         dmcs=list(dmcs),
         clauses=list(clauses),
         report_dir=report_dir,
@@ -183,6 +205,7 @@ def run(
                 ("user_key", user_key),
                 ("user_cert", user_cert),
                 ("trust", list(trust)),
+                ("user_keys", user_keys),
                 ("listen", response_listen),
                 ("response_path", response_path),
                 ("response_timeout_s", response_timeout),
@@ -193,4 +216,5 @@ def run(
         shard=shard,
         journal=journal,
     )
+    options = with_archive(ctx, options)  # --archive-dir, --no-archive, --rerun: see s1sr.cli.archive
     sys.exit(run_suite(options, out, err))

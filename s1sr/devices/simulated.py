@@ -2,7 +2,10 @@
 
 Each class models what the S1SR reading says a Secure device does, in the units
 the device holds: money in whole pence, join windows in whole minutes, load
-limits in watts in a 16-bit field, and firmware state per HAN.
+limits in watts in a 16-bit field, and firmware state per HAN. A meter also keeps
+what it measured (:class:`MeteringLogs`): registers, half-hour profiles, network
+data and a daily consumption log, put there by a test through the harness's own
+commands (:data:`s1sr.devices.commands.HARNESS_COMMANDS`) and read by the S1SP.
 
 The estate for a DMC: two HANs, so that firmware scenarios can name a device
 whose HAN is busy and one whose HAN is free.
@@ -17,14 +20,16 @@ HAN-B  00-DB-12-34-56-78-90-B2    00-DB-12-34-56-78-90-B0
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from s1sr.catalogue import DMC, DeviceModel
 from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, DeviceAdapter, DeviceFault, DeviceInfo, DeviceTimeout
-from s1sr.devices.commands import COMMANDS, DeviceCommand, DeviceReply
+from s1sr.devices.commands import COMMANDS, HARNESS_COMMANDS, PROFILES, DeviceCommand, DeviceReply
 from s1sr.errors import ConfigError
 
 #: The largest value the 16-bit load-limit threshold field of a Secure ESME holds (watts).
@@ -51,6 +56,191 @@ class LoadLimit:
 
 
 @dataclass
+class MeteringLogs:
+    """What a meter measured, in its own units, each log keyed by the start of the period an entry covers.
+
+    Units: energy in Wh (ESME), gas volume in dm3 (GSME), RMS voltage in dV (ESME). A period not
+    recorded has no entry (it is not 0). Every log is kept in time order.
+    """
+
+    import_register: int = 0
+    export_register: int = 0
+    import_profile: dict[str, int] = field(default_factory=dict)
+    export_profile: dict[str, int] = field(default_factory=dict)
+    rms_voltages: dict[str, int] = field(default_factory=dict)
+    over_voltage_count: int = 0
+    under_voltage_count: int = 0
+    network_data: dict[str, int] = field(default_factory=dict)
+    daily_consumption: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LogKind:
+    """One log of a meter: where it is kept, its unit, the period an entry covers, how many entries it holds."""
+
+    attribute: str
+    unit: str
+    #: Entries start on whole multiples of this many seconds since 1970 (1800: half hours; 1: any second).
+    period_s: int
+    #: Entries held; recording more drops the oldest. These are the most a DUIS response carries
+    #: (the MMC's maxOccurs), so a read of a whole log always fits one response.
+    capacity: int
+
+
+HALF_HOUR_S = 1800
+DAY_S = 86400
+_SPANS = {HALF_HOUR_S: "a half hour", DAY_S: "a day", 1: "a second"}
+#: The seconds an ESME averages each RMS voltage over (MMC MeasurementPeriod): a half hour.
+RMS_MEASUREMENT_PERIOD_S = HALF_HOUR_S
+#: The logs of each fuel's meter, by the name the commands use (a profile name, "network", "daily").
+LOGS: dict[str, dict[str, LogKind]] = {
+    "electricity": {
+        "active-import": LogKind("import_profile", "Wh", HALF_HOUR_S, 19056),
+        "export": LogKind("export_profile", "Wh", HALF_HOUR_S, 4464),
+        "network": LogKind("rms_voltages", "dV", HALF_HOUR_S, 4320),
+        "daily": LogKind("daily_consumption", "Wh", DAY_S, 731),
+    },
+    "gas": {
+        "active-import": LogKind("import_profile", "dm3", HALF_HOUR_S, 19056),
+        "network": LogKind("network_data", "dm3", 1, 41),
+        "daily": LogKind("daily_consumption", "dm3", DAY_S, 731),
+    },
+}
+#: A time as a meter's clock holds it: UTC, to the second, years 0001 to 9999.
+_DEVICE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _device_seconds(value: Any) -> int | None:
+    """Seconds since 1970 of a device time (``2026-11-01T00:30:00Z``), None when it is not one."""
+    if not isinstance(value, str) or not _DEVICE_TIME.fullmatch(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return int((moment - _EPOCH).total_seconds())
+
+
+def _count(value: Any) -> bool:
+    """A whole number a register or a log holds: not negative (a boolean is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+class MeterMetering:
+    """The metering functions of one meter: registers and logs recorded by a test, read by the S1SP.
+
+    Reads never change anything. A command the meter cannot take is refused whole, with the reason,
+    and changes nothing.
+    """
+
+    def __init__(self, model: DeviceModel, logs: MeteringLogs) -> None:
+        self.model = model
+        self.logs = logs
+        self.kinds = LOGS.get(model.fuel, {})
+        self.energy_unit = self.kinds["active-import"].unit if self.kinds else ""
+
+    def handle(self, command: DeviceCommand) -> DeviceReply:
+        """Read or record as the meter would."""
+        f, logs = command.fields, self.logs
+        match command.name:
+            case "ReadImportRegister":
+                return DeviceReply(True, {"value": logs.import_register, "unit": self.energy_unit})
+            case "ReadExportRegister":
+                if "export" not in self.kinds:
+                    return self._refuse("has no export register")
+                return DeviceReply(True, {"value": logs.export_register, "unit": self.energy_unit})
+            case "ReadProfileData":
+                return self._read(str(f["profile"]), f["start"], f["end"])
+            case "ReadNetworkData":
+                reply = self._read("network", f["start"], f["end"])
+                if reply.accepted and self.model.fuel == "electricity":
+                    reply.values.update(
+                        over_voltage_count=logs.over_voltage_count,
+                        under_voltage_count=logs.under_voltage_count,
+                        measurement_period_s=RMS_MEASUREMENT_PERIOD_S,
+                    )
+                return reply
+            case "ReadDailyConsumptionLog":
+                return self._read("daily", f["start"], f["end"])
+            case "SetRegister":
+                return self._set_register(f["register"], f["unit"], f["value"])
+            case "RecordHalfHours":
+                if f["profile"] not in PROFILES:
+                    return self._refuse(f"has no profile {f['profile']!r} (profiles: {', '.join(PROFILES)})")
+                return self._record(str(f["profile"]), f["unit"], f["entries"])
+            case "RecordNetworkData":
+                return self._record("network", f["unit"], f["entries"])
+            case "SetVoltageCounters":
+                if self.model.fuel != "electricity":
+                    return self._refuse("measures no voltage")
+                over, under = f["over_voltage_count"], f["under_voltage_count"]
+                if not (_count(over) and _count(under)):
+                    return self._refuse("counts only whole numbers of 0 or more")
+                logs.over_voltage_count, logs.under_voltage_count = over, under
+                return DeviceReply(True)
+            case "RecordDailyConsumption":
+                return self._record("daily", f["unit"], f["entries"])
+        return self._refuse(f"does not understand {command.name}")
+
+    def _refuse(self, why: str) -> DeviceReply:
+        return DeviceReply(False, reason=f"{self.model.id} {why}")
+
+    def _kind(self, name: str) -> LogKind | None:
+        return self.kinds.get(name)
+
+    def _read(self, name: str, start: Any, end: Any) -> DeviceReply:
+        """The entries of log ``name`` starting at or after ``start`` and before ``end``, in time order."""
+        kind = self._kind(name)
+        if kind is None:
+            return self._refuse(f"has no {name} log")
+        first, last = _device_seconds(start), _device_seconds(end)
+        if first is None or last is None:
+            return self._refuse(f"cannot read the times {start!r} to {end!r} (UTC, YYYY-MM-DDThh:mm:ssZ)")
+        if last < first:
+            return self._refuse(f"cannot read a period that ends ({end}) before it starts ({start})")
+        log: dict[str, int] = getattr(self.logs, kind.attribute)
+        # Device times are of one width, so they sort as text in time order.
+        entries = [{"start": moment, "value": value} for moment, value in log.items() if start <= moment < end]
+        return DeviceReply(True, {"unit": kind.unit, "entries": entries})
+
+    def _set_register(self, register: Any, unit: Any, value: Any) -> DeviceReply:
+        if register not in ("import", "export") or (register == "export" and "export" not in self.kinds):
+            return self._refuse(f"has no {register!r} register")
+        if unit != self.energy_unit:
+            return self._refuse(f"holds its registers in {self.energy_unit}, not {unit!r}")
+        if not _count(value):
+            return self._refuse(f"cannot hold {value!r} in a register: a whole number of 0 or more")
+        setattr(self.logs, f"{register}_register", value)
+        return DeviceReply(True)
+
+    def _record(self, name: str, unit: Any, entries: Any) -> DeviceReply:
+        """Add ``entries`` to log ``name`` (a recorded period replaces its value); the oldest go beyond capacity."""
+        kind = self._kind(name)
+        if kind is None:
+            return self._refuse(f"has no {name} log")
+        if unit != kind.unit:
+            return self._refuse(f"records its {name} log in {kind.unit}, not {unit!r}")
+        if not isinstance(entries, list):
+            return self._refuse("takes entries as a list")
+        added: dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            moment = entry.get("start") if isinstance(entry, dict) else None
+            seconds = _device_seconds(moment)
+            value: Any = entry.get("value") if isinstance(entry, dict) else None
+            if seconds is None or seconds % kind.period_s or not _count(value):
+                return self._refuse(
+                    f"cannot record entry {index + 1} ({repr(entry)[:80]}) in its {name} log: it takes the start of "
+                    f"{_SPANS[kind.period_s]} (UTC, YYYY-MM-DDThh:mm:ssZ) and a whole number of 0 or more"
+                )
+            added[str(moment)] = value
+        log: dict[str, int] = getattr(self.logs, kind.attribute)
+        merged = sorted({**log, **added}.items())
+        setattr(self.logs, kind.attribute, dict(merged[-kind.capacity :]))
+        return DeviceReply(True)
+
+
+@dataclass
 class MeterState:
     """Everything a Secure meter holds that the Secure clauses touch (money in pence)."""
 
@@ -71,6 +261,7 @@ class MeterState:
     emergency_credit_auto_activation: bool = False
     load_limit: LoadLimit | None = None
     firmware_version: str = ""
+    metering: MeteringLogs = field(default_factory=MeteringLogs)
 
 
 class SimulatedMeter:
@@ -80,10 +271,13 @@ class SimulatedMeter:
         self.device_id = device_id
         self.model = model
         self.state = MeterState(firmware_version=model.firmware_version)
+        self.metering = MeterMetering(model, self.state.metering)
 
     def handle(self, command: DeviceCommand) -> DeviceReply:
         """Apply one command as the device would."""
         name, f, s = command.name, command.fields, self.state
+        if name in _METERING_COMMANDS:
+            return self.metering.handle(command)
         if name in _PREPAYMENT_COMMANDS and not self.model.prepayment:
             return DeviceReply(False, reason=f"{self.model.id} has no prepayment functions")
         match name:
@@ -111,7 +305,7 @@ class SimulatedMeter:
                     },
                 )
             case "ReadPrepayConfiguration":
-                return DeviceReply(True, {k: v for k, v in asdict(s).items() if k != "load_limit"})
+                return DeviceReply(True, {k: v for k, v in asdict(s).items() if k not in ("load_limit", "metering")})
             case "ReadMeterBalance":
                 return DeviceReply(True, {"meter_balance_pence": s.meter_balance_pence})
             case "SetLoadLimit":
@@ -172,6 +366,12 @@ class SimulatedMeter:
         """State for evidence."""
         return {"device_model": self.model.id, **asdict(self.state)}
 
+
+#: The commands :class:`MeterMetering` answers: the S1SP's reads and the harness's recordings.
+_METERING_COMMANDS = frozenset(
+    {"ReadImportRegister", "ReadExportRegister", "ReadProfileData", "ReadNetworkData", "ReadDailyConsumptionLog"}
+    | set(HARNESS_COMMANDS)
+)
 
 _PREPAYMENT_COMMANDS = frozenset(
     {

@@ -10,7 +10,8 @@ an endpoint (published as ``docs/device-protocol.openapi.json``; regenerate it w
 
 The rules, in short: bodies are JSON objects (UTF-8, no ``NaN``/``Infinity``); a call
 carries only the members listed here, a command only the fields that
-:data:`s1sr.devices.commands.COMMANDS` gives its name, each of the JSON type
+:data:`s1sr.devices.commands.ALL_COMMANDS` gives its name (the S1SP's commands and the harness's,
+which record data on a device before a test), each of the JSON type
 :data:`FIELD_TYPES` gives it, integers within 64 bits and strings within their length;
 ``timeout_s`` is a number of seconds more than 0 and at most :data:`MAX_TIMEOUT_S`.
 Answers may carry members a client does not know; it ignores them.
@@ -26,7 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from s1sr.devices.adapter import DEFAULT_TIMEOUT_S, DeviceInfo
-from s1sr.devices.commands import COMMANDS, DeviceCommand, DeviceReply
+from s1sr.devices.commands import ALL_COMMANDS, HARNESS_COMMANDS, DeviceCommand, DeviceReply
 
 VERSION = 1
 #: Largest call body a server reads (a TransferFirmware carries up to 10,240,000 base64 characters).
@@ -45,6 +46,10 @@ INT_RANGE = (-(2**63), 2**63 - 1)
 EUI64 = re.compile(r"^[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}$")
 #: Longest message, reason or echoed value put into an error line.
 MESSAGE_CHARS = 300
+#: Most log entries one command carries: a year and a month of half hours (the largest DUIS log read) and more.
+MAX_LOG_ENTRIES = 20_000
+#: Longest time a log entry names (``2026-11-01T00:30:00Z`` has 20 characters).
+MAX_TIME_TEXT = 32
 
 PATHS = {"devices": "/v1/devices", "reset": "/v1/reset", "execute": "/v1/execute", "snapshot": "/v1/snapshot"}
 ErrorKind = Literal["bad-request", "unauthorized", "forbidden", "timeout", "fault"]
@@ -63,7 +68,7 @@ class WireError(ValueError):
 class FieldType:
     """The JSON type of one command field, its bound, and what it means (for the OpenAPI document)."""
 
-    json_type: Literal["integer", "boolean", "string"]
+    json_type: Literal["integer", "boolean", "string", "array"]
     description: str
     max_length: int = MAX_TEXT
     eui64: bool = False
@@ -100,6 +105,23 @@ FIELD_TYPES: dict[str, FieldType] = {
     "image_hash": FieldType("string", "SHA-256 of the image, 64 upper-case hex digits"),
     "image_base64": FieldType("string", "the firmware image, base64", max_length=MAX_FIRMWARE_IMAGE),
     "activation": FieldType("string", 'when the image activates, e.g. "await-11.3"'),
+    "profile": FieldType("string", '"active-import" (SRV 4.8.1) or "export" (SRV 4.8.3)'),
+    "start": FieldType(
+        "string", "first instant of the period read, UTC: YYYY-MM-DDThh:mm:ssZ", max_length=MAX_TIME_TEXT
+    ),
+    "end": FieldType(
+        "string", "instant the period read ends before, UTC: YYYY-MM-DDThh:mm:ssZ", max_length=MAX_TIME_TEXT
+    ),
+    "register": FieldType("string", '"import" or "export"'),
+    "unit": FieldType("string", '"Wh" (ESME energy), "dm3" (GSME gas volume) or "dV" (ESME RMS voltage)'),
+    "value": FieldType("integer", "a register's value, in unit"),
+    "entries": FieldType(
+        "array",
+        "log entries, each the start of the period it covers (UTC, YYYY-MM-DDThh:mm:ssZ) and its value in unit",
+        max_length=MAX_LOG_ENTRIES,
+    ),
+    "over_voltage_count": FieldType("integer", "RMS over-voltage events counted"),
+    "under_voltage_count": FieldType("integer", "RMS under-voltage events counted"),
 }
 
 
@@ -221,12 +243,36 @@ def check_token(token: str) -> str:
     return token
 
 
+def _entries(value: Any, where: str, max_items: int) -> list[dict[str, Any]]:
+    """A list of log entries: objects of exactly ``start`` (a string) and ``value`` (an integer)."""
+    if not isinstance(value, list):
+        raise WireError(where, f"is {_kind(value)}, not a list")
+    if len(value) > max_items:
+        raise WireError(where, f"has {len(value):,} entries, over the {max_items:,} allowed")
+    found = []
+    for index, raw in enumerate(value):
+        item = _object(raw, f"{where}[{index}]")
+        _only(item, ("start", "value"), f"{where}[{index}]")
+        for member in ("start", "value"):
+            if member not in item:
+                raise WireError(f"{where}[{index}]", f"has no member '{member}'")
+        found.append(
+            {
+                "start": _string(item["start"], f"{where}[{index}].start", MAX_TIME_TEXT),
+                "value": _integer(item["value"], f"{where}[{index}].value"),
+            }
+        )
+    return found
+
+
 def _field(name: str, value: Any, where: str) -> Any:
     kind = FIELD_TYPES[name]
     if kind.json_type == "integer":
         return _integer(value, where)
     if kind.json_type == "boolean":
         return _boolean(value, where)
+    if kind.json_type == "array":
+        return _entries(value, where, kind.max_length)
     return _eui64(value, where) if kind.eui64 else _string(value, where, kind.max_length)
 
 
@@ -255,10 +301,10 @@ def read_execute_call(body: Any) -> ExecuteCall:
     raw = _object(call["command"], "command")
     _only(raw, ("name", "device_id", "fields", "defaults"), "command")
     name = _string(raw.get("name"), "command.name", 64)
-    if name not in COMMANDS:
+    if name not in ALL_COMMANDS:
         raise WireError("command.name", f"{cut(repr(name), 60)} is not a device command of protocol v1")
     device_id = _eui64(raw.get("device_id"), "command.device_id")
-    expected = COMMANDS[name]
+    expected = ALL_COMMANDS[name]
     given = _object(raw.get("fields", {}), "command.fields")
     _only(given, expected, f"command.fields of {name}")
     fields = {}
@@ -316,8 +362,8 @@ def read_snapshot_answer(answer: Any) -> dict[str, Any]:
 
 
 def execute_answer(reply: DeviceReply) -> dict[str, Any]:
-    """The answer to ``POST /v1/execute``."""
-    return {"reply": reply.as_dict()}
+    """The answer to ``POST /v1/execute``: the reply whole (evidence's :meth:`DeviceReply.as_dict` shortens it)."""
+    return {"reply": {"accepted": reply.accepted, "values": dict(reply.values), "reason": reply.reason}}
 
 
 def read_execute_answer(answer: Any) -> DeviceReply:
@@ -361,6 +407,8 @@ def _field_schema(name: str) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": kind.json_type, "description": kind.description}
     if kind.json_type == "integer":
         schema.update(format="int64", minimum=INT_RANGE[0], maximum=INT_RANGE[1])
+    elif kind.json_type == "array":
+        schema.update(maxItems=kind.max_length, items={"$ref": "#/components/schemas/LogEntry"})
     elif kind.eui64:
         schema["$ref"] = "#/components/schemas/EUI64"
         del schema["type"]
@@ -370,8 +418,14 @@ def _field_schema(name: str) -> dict[str, Any]:
 
 
 def _command_schema(name: str) -> dict[str, Any]:
-    fields = COMMANDS[name]
+    fields = ALL_COMMANDS[name]
+    described = (
+        {"description": "the harness's, not an S1SP's: records data on the device before a test"}
+        if name in HARNESS_COMMANDS
+        else {}
+    )
     return {
+        **described,
         "type": "object",
         "required": ["name", "device_id", "fields"],
         "additionalProperties": False,
@@ -419,7 +473,7 @@ def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of wire protocol v1, built from the same tables that check the calls."""
     common = (401, 403, 500, 502, 503, 504)
     with_body = (400, 401, 403, 408, 413, 415, 500, 502, 503, 504)
-    command_names = sorted(COMMANDS)
+    command_names = sorted(ALL_COMMANDS)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -475,6 +529,24 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "EUI64": {"type": "string", "pattern": EUI64.pattern, "examples": ["00-DB-12-34-56-78-90-A0"]},
+                "LogEntry": {
+                    "type": "object",
+                    "required": ["start", "value"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "start": {
+                            "type": "string",
+                            "maxLength": MAX_TIME_TEXT,
+                            "description": "start of the period the entry covers, UTC: YYYY-MM-DDThh:mm:ssZ",
+                        },
+                        "value": {
+                            "type": "integer",
+                            "format": "int64",
+                            "minimum": INT_RANGE[0],
+                            "maximum": INT_RANGE[1],
+                        },
+                    },
+                },
                 "DeviceInfo": {
                     "type": "object",
                     "required": ["device_id", "device_model", "device_type", "han"],

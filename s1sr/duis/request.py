@@ -65,6 +65,155 @@ class RequestId:
         return f"{self.originator}:{self.target}:{self.counter}"
 
 
+# --- xs:dateTime, as the schema reads it ------------------------------------------------
+
+# The lexical form of xs:dateTime (XML Schema 1.0): a year of four or more digits (more than four
+# without a leading zero, never 0000), an optional minus, any number of fraction digits, 24:00:00
+# for the end of a day, and an optional zone of at most 14 hours.
+_XS_DATETIME = re.compile(
+    r"(?P<year>-?(?:[1-9][0-9]{4,}|[0-9]{4}))-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
+    r"T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]+))?"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+#: Digits of a year the reference S1SP reads: far beyond any device's clock, and bounded.
+MAX_YEAR_DIGITS = 20
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date, any year (H. Hinnant's algorithm)."""
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+def _civil_from_days(days: int) -> tuple[int, int, int]:
+    """The proleptic Gregorian (year, month, day) of a day counted from 1970-01-01: the inverse of the above."""
+    days += 719468
+    era = days // 146097
+    day_of_era = days - era * 146097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36524 - day_of_era // 146096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
+    month = shifted_month + (3 if shifted_month < 10 else -9)
+    return year_of_era + era * 400 + (month <= 2), month, day
+
+
+@dataclass(frozen=True)
+class XsDateTime:
+    """An ``xs:dateTime`` read exactly as the DUIS schema reads it, as an instant on UTC's time line.
+
+    ``utc_seconds`` are whole seconds since 1970-01-01T00:00:00Z (the floor of the instant),
+    ``fraction`` the digits of the fraction of a second with trailing zeros dropped (any number:
+    nothing is rounded), ``offset_minutes`` the zone as written (None when none is: DUIS times are
+    UTC, so this project reads a date-time without a zone as UTC; interpretation). Two date-times
+    are compared by :meth:`key`, the instant; ``==`` also compares the zone they were written in.
+    """
+
+    utc_seconds: int
+    fraction: str = ""
+    offset_minutes: int | None = 0
+
+    @classmethod
+    def parse(cls, text: str, what: str = "xs:dateTime", where: str = "") -> XsDateTime:
+        """Read ``text`` (XML whitespace around it dropped: the schema collapses it); InputError if not a date-time."""
+        value = text.strip(XML_SPACE)
+        match = _XS_DATETIME.fullmatch(value)
+        problem = "is not a date-time (YYYY-MM-DDThh:mm:ss[.fraction][Z|+hh:mm|-hh:mm])"
+        if match is not None:
+            found = cls._from_match(match)
+            if isinstance(found, XsDateTime):
+                return found
+            problem = found
+        raise InputError(f"{what} '{shorten(value)}' {problem}", where)
+
+    @classmethod
+    def _from_match(cls, match: re.Match[str]) -> XsDateTime | str:
+        """The instant of a lexically well-formed date-time, or why its values are not one."""
+        digits = match["year"].lstrip("-")
+        if len(digits) > MAX_YEAR_DIGITS:
+            return f"has a year of {len(digits)} digits, more than the {MAX_YEAR_DIGITS} read"
+        year, month, day = int(match["year"]), int(match["month"]), int(match["day"])
+        hour, minute, second = int(match["hour"]), int(match["minute"]), int(match["second"])
+        fraction = (match["fraction"] or "").rstrip("0")
+        if year == 0:
+            return "has the year 0000, which XML Schema does not have"
+        if not 1 <= month <= 12:
+            return f"has no month {month:02d}"
+        last_day = 29 if month == 2 and _leap(year) else _DAYS_IN_MONTH[month - 1]
+        if not 1 <= day <= last_day:
+            return f"has no day {day:02d} in month {month:02d} of year {match['year']}"
+        if hour == 24 and (minute, second, fraction) != (0, 0, ""):
+            return "has hour 24 with minutes, seconds or a fraction: only 24:00:00 (the end of a day) is a time"
+        if hour > 24 or minute > 59 or second > 59:
+            return f"has no time {match['hour']}:{match['minute']}:{match['second']}"
+        offset: int | None = None
+        zone = match["zone"]
+        if zone is not None:
+            offset = 0
+            if zone != "Z":
+                zone_hours, zone_minutes = int(zone[1:3]), int(zone[4:6])
+                if zone_minutes > 59 or zone_hours > 14 or (zone_hours == 14 and zone_minutes):
+                    return f"has the zone {zone}, beyond the -14:00..+14:00 of XML Schema"
+                offset = (zone_hours * 60 + zone_minutes) * (-1 if zone[0] == "-" else 1)
+        local = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+        return cls(local - (offset or 0) * 60, fraction, offset)
+
+    def key(self) -> tuple[int, str]:
+        """The instant, for ordering: fraction digits without trailing zeros compare as their numbers do."""
+        return self.utc_seconds, self.fraction
+
+    def ceiling_seconds(self) -> int:
+        """The first whole second (since 1970, UTC) at or after the instant."""
+        return self.utc_seconds + (1 if self.fraction else 0)
+
+    def text(self) -> str:
+        """The lexical form, in the zone it was written in (24:00:00 as the next day's 00:00:00)."""
+        offset = self.offset_minutes or 0
+        days, seconds = divmod(self.utc_seconds + offset * 60, 86400)
+        year, month, day = _civil_from_days(days)
+        year_text = f"-{-year:04d}" if year < 0 else f"{year:04d}"
+        clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        fraction = f".{self.fraction}" if self.fraction else ""
+        if self.offset_minutes is None:
+            zone = ""
+        elif self.offset_minutes == 0:
+            zone = "Z"
+        else:
+            sign = "-" if self.offset_minutes < 0 else "+"
+            zone = f"{sign}{abs(self.offset_minutes) // 60:02d}:{abs(self.offset_minutes) % 60:02d}"
+        return f"{year_text}-{month:02d}-{day:02d}T{clock}{fraction}{zone}"
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+@dataclass(frozen=True)
+class ReadLogPeriod:
+    """A DUIS ``ReadLogPeriod``: the log entries a read asks for, from ``start`` to ``end``.
+
+    Which entries fall in it is the S1SP's and the device's reading (:mod:`s1sr.s1sp.reads`):
+    the request only carries the two instants. An end before the start is refused when a request
+    is read (:func:`parse_request`); building one is allowed, so a test can send it.
+    """
+
+    start: XsDateTime
+    end: XsDateTime
+
+    @classmethod
+    def of(cls, start: str, end: str) -> ReadLogPeriod:
+        """A period from two date-times as DUIS writes them (``2026-11-01T00:00:00Z``)."""
+        return cls(XsDateTime.parse(start, "StartDateTime"), XsDateTime.parse(end, "EndDateTime"))
+
+
 # --- Bodies, one per request element -------------------------------------------------
 
 
@@ -141,6 +290,74 @@ class ReadMeterBalance:
 
 
 @dataclass(frozen=True)
+class ReadInstantaneousImportRegisters:
+    """SRV 4.1.1: read the import register (an ESME's active import, a GSME's consumption)."""
+
+    execution_datetime: datetime | None = None
+
+    element = "ReadInstantaneousImportRegisters"
+
+
+@dataclass(frozen=True)
+class ReadInstantaneousExportRegisters:
+    """SRV 4.2: read an ESME's export register."""
+
+    execution_datetime: datetime | None = None
+
+    element = "ReadInstantaneousExportRegisters"
+
+
+@dataclass(frozen=True)
+class ReadActiveImportProfileData:
+    """SRV 4.8.1: the half-hour import values in ``period``.
+
+    ``ka_credentials`` is the optional KAPublicSecurityCredentials (base64), kept as read.
+    """
+
+    period: ReadLogPeriod
+    execution_datetime: datetime | None = None
+    ka_credentials: str | None = None
+
+    element = "ReadActiveImportProfileData"
+
+
+@dataclass(frozen=True)
+class ReadExportProfileData:
+    """SRV 4.8.3: an ESME's half-hour export values in ``period``."""
+
+    period: ReadLogPeriod
+    execution_datetime: datetime | None = None
+
+    element = "ReadExportProfileData"
+
+
+@dataclass(frozen=True)
+class ReadNetworkData:
+    """SRV 4.10: the network data logged in ``period`` (an ESME's RMS voltages, a GSME's network data log)."""
+
+    period: ReadLogPeriod
+    execution_datetime: datetime | None = None
+    ka_credentials: str | None = None
+
+    element = "ReadNetworkData"
+
+
+@dataclass(frozen=True)
+class RetrieveDailyConsumptionLog:
+    """SRV 4.17: the daily consumption values in ``period``."""
+
+    period: ReadLogPeriod
+    execution_datetime: datetime | None = None
+    ka_credentials: str | None = None
+
+    element = "RetrieveDailyConsumptionLog"
+
+
+#: The bodies of the reads that carry a ReadLogPeriod.
+LogRead = ReadActiveImportProfileData | ReadExportProfileData | ReadNetworkData | RetrieveDailyConsumptionLog
+
+
+@dataclass(frozen=True)
 class UpdateLoadLimitSettings:
     """SRV 6.4.1: load limiting general settings (threshold in watts, periods in seconds)."""
 
@@ -198,6 +415,12 @@ RequestBody = (
     | ReadInstantaneousPrepayValues
     | ReadPrepaymentConfiguration
     | ReadMeterBalance
+    | ReadInstantaneousImportRegisters
+    | ReadInstantaneousExportRegisters
+    | ReadActiveImportProfileData
+    | ReadExportProfileData
+    | ReadNetworkData
+    | RetrieveDailyConsumptionLog
     | UpdateLoadLimitSettings
     | UpdateHANDeviceLog
     | UpdateFirmware
@@ -210,8 +433,14 @@ SRV_BODIES: dict[str, tuple[str, type[RequestBody]]] = {
     "1.6": ("1.6", UpdatePaymentMode),
     "2.1": ("2.1", UpdatePrepayConfiguration),
     "2.5": ("2.5", ActivateEmergencyCredit),
+    "4.1.1": ("4.1", ReadInstantaneousImportRegisters),
+    "4.2": ("4.2", ReadInstantaneousExportRegisters),
     "4.3": ("4.3", ReadInstantaneousPrepayValues),
+    "4.8.1": ("4.8", ReadActiveImportProfileData),
+    "4.8.3": ("4.8", ReadExportProfileData),
+    "4.10": ("4.10", ReadNetworkData),
     "4.13": ("4.13", ReadPrepaymentConfiguration),
+    "4.17": ("4.17", RetrieveDailyConsumptionLog),
     "4.18": ("4.18", ReadMeterBalance),
     "6.4.1": ("6.4", UpdateLoadLimitSettings),
     "8.11": ("8.11", UpdateHANDeviceLog),
@@ -360,6 +589,34 @@ def _datetime(parent: etree._Element, where: str) -> datetime | None:
     )
 
 
+def _period(parent: etree._Element, where: str) -> ReadLogPeriod:
+    """``sr:ReadLogPeriod``, its two xs:dateTime read as the schema reads them; an end before the start is refused."""
+    node = parent.find("sr:ReadLogPeriod", NSMAP)
+    if node is None:
+        raise InputError("missing sr:ReadLogPeriod", where, "the DUIS schema requires it")
+    start = XsDateTime.parse(_text(node, "sr:StartDateTime", where), "ReadLogPeriod/StartDateTime", where)
+    end = XsDateTime.parse(_text(node, "sr:EndDateTime", where), "ReadLogPeriod/EndDateTime", where)
+    if end.key() < start.key():
+        raise InputError(
+            f"ReadLogPeriod ends ({end}) before it starts ({start})",
+            where,
+            "give an EndDateTime at or after the StartDateTime",
+        )
+    return ReadLogPeriod(start, end)
+
+
+#: The characters of xs:base64Binary, with the whitespace the schema collapses between groups.
+_BASE64 = re.compile(r"[A-Za-z0-9+/= \t\r\n]*")
+
+
+def _credentials(parent: etree._Element, where: str) -> str | None:
+    """The optional ``sr:KAPublicSecurityCredentials`` (an xs:base64Binary certificate), as written."""
+    value = _opt_text(parent, "sr:KAPublicSecurityCredentials", where)
+    if value is not None and not _BASE64.fullmatch(value):
+        raise InputError(f"KAPublicSecurityCredentials '{shorten(value)}' is not base64", where)
+    return value
+
+
 INT32 = (-(2**31), 2**31 - 1)
 UINT32 = (0, 2**32 - 1)
 UINT16 = (0, 2**16 - 1)
@@ -411,6 +668,22 @@ def _body(srv: str, element: etree._Element, where: str) -> RequestBody:
         return ActivateEmergencyCredit()
     if srv == "4.3":
         return ReadInstantaneousPrepayValues()
+    if srv == "4.1.1":
+        return ReadInstantaneousImportRegisters(_datetime(element, where))
+    if srv == "4.2":
+        return ReadInstantaneousExportRegisters(_datetime(element, where))
+    if srv == "4.8.1":
+        return ReadActiveImportProfileData(
+            _period(element, where), _datetime(element, where), _credentials(element, where)
+        )
+    if srv == "4.8.3":
+        return ReadExportProfileData(_period(element, where), _datetime(element, where))
+    if srv == "4.10":
+        return ReadNetworkData(_period(element, where), _datetime(element, where), _credentials(element, where))
+    if srv == "4.17":
+        return RetrieveDailyConsumptionLog(
+            _period(element, where), _datetime(element, where), _credentials(element, where)
+        )
     if srv == "4.13":
         return ReadPrepaymentConfiguration()
     if srv == "4.18":
@@ -490,7 +763,7 @@ def parse_request(root: etree._Element, where: str = "<request>") -> ServiceRequ
         raise InputError(f"CommandVariant '{variant}' is not 1..8", in_header)
     if srv not in SRV_BODIES:
         raise UnsupportedRequest(
-            f"Service Reference Variant {shorten(srv)} is not one the reference S1SP handles ({', '.join(SRV_BODIES)})",
+            f"not supported by the reference S1SP: SRV {shorten(srv)} (it handles {', '.join(SRV_BODIES)})",
             where,
         )
     body_parent = root.find("sr:Body", NSMAP)
@@ -578,6 +851,18 @@ def _build_body(body: RequestBody) -> etree._Element:
             )
         case ActivateFirmware():
             return E.ActivateFirmware(*_dt(body.execution_datetime), E.FirmwareHash(body.firmware_hash))
+        case ReadInstantaneousImportRegisters() | ReadInstantaneousExportRegisters():
+            return E(body.element, *_dt(body.execution_datetime))
+        case (
+            ReadActiveImportProfileData() | ReadExportProfileData() | ReadNetworkData() | RetrieveDailyConsumptionLog()
+        ):
+            credentials = getattr(body, "ka_credentials", None)
+            return E(
+                body.element,
+                *_dt(body.execution_datetime),
+                E.ReadLogPeriod(E.StartDateTime(body.period.start.text()), E.EndDateTime(body.period.end.text())),
+                *([E.KAPublicSecurityCredentials(credentials)] if credentials is not None else []),
+            )
         case _:
             return E(body.element)
 

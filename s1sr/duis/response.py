@@ -28,13 +28,35 @@ PAYLOAD_ELEMENTS: dict[str, str | None] = {
     "1.6": "UpdatePaymentModeRsp",
     "2.1": "UpdatePrepayConfigurationRsp",
     "2.5": "ActivateEmergencyCreditRsp",
+    "4.1.1": "ReadInstantaneousImportRegistersRsp",
+    "4.2": "ReadInstantaneousExportRegistersRsp",
     "4.3": "ReadInstantaneousPrepayValuesRsp",
+    "4.8.1": "ReadActiveImportProfileDataRsp",
+    "4.8.3": "ReadExportProfileDataRsp",
+    "4.10": "ReadNetworkDataRsp",
     "4.13": "ReadPrepaymentConfigurationRsp",
+    "4.17": "RetrieveDailyConsumptionLogRsp",
     "4.18": "ReadMeterBalanceRsp",
     "6.4.1": "UpdateDeviceConfigurationLoadLimitingGeneralSettingsRsp",
     "8.11": "UpdateHANDeviceLogRsp",
     "11.1": None,
     "11.3": "ActivateFirmwareRsp",
+}
+
+#: Payloads whose MMC type requires a child (Electricity or Gas): a failure that carries no value has no payload.
+REQUIRES_A_VALUE = frozenset({"4.1.1", "4.10", "4.17"})
+#: Elements the MMC lets a payload repeat. In ``values`` each occurrence is numbered from 1, always:
+#: ``LogEntry[1]/Timestamp``, ``LogEntry[2]/Timestamp``.
+REPEATED = frozenset({"LogEntry", "PhaseVoltageOperationalData"})
+#: The most log entries the MMC lets each read's response carry (``maxOccurs``), by SRV and fuel.
+MAX_LOG_ENTRIES: dict[tuple[str, str], int] = {
+    ("4.8.1", "electricity"): 19056,
+    ("4.8.1", "gas"): 19056,
+    ("4.8.3", "electricity"): 4464,
+    ("4.10", "electricity"): 4320,
+    ("4.10", "gas"): 41,
+    ("4.17", "electricity"): 731,
+    ("4.17", "gas"): 731,
 }
 
 Value = int | bool | str
@@ -54,7 +76,9 @@ class SMETS1Response:
     """What the S1SP answers to one Service Request.
 
     ``values`` holds payload fields in schema order; a key with ``/`` is nested
-    (``Electricity/PaymentMode``).
+    (``Electricity/PaymentMode``), an element the MMC repeats is numbered from 1
+    (``LogEntry[2]/Timestamp``), and ``""`` is an element with no content (an ``Electricity``
+    holding no log entry).
     """
 
     request_id: RequestId
@@ -86,18 +110,52 @@ def _text(value: Value) -> str:
     return str(value)
 
 
+_STEP = re.compile(r"(?P<name>[A-Za-z][A-Za-z0-9]*)(?:\[(?P<index>[1-9][0-9]*)\])?")
+
+
+def _fill(data: etree._Element, values: dict[str, Value]) -> None:
+    """Write ``values`` below ``data``, in order: ``a/b`` nests b in a, ``LogEntry[2]`` is the second LogEntry.
+
+    Each element is made once and found again by its path (a dict, so 19,056 log entries take
+    linear time); an empty string makes an element with no content, as a required but empty
+    ``Electricity`` is.
+    """
+    made: dict[str, etree._Element] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for key, value in values.items():
+        parent, path = data, ""
+        *outer, leaf = key.split("/")
+        for part in outer:
+            path = f"{path}/{part}"
+            found = made.get(path)
+            if found is None:
+                found = made[path] = _child(parent, path, part, counts)
+            parent = found
+        element = made[f"{path}/{leaf}"] = _child(parent, f"{path}/{leaf}", leaf, counts)
+        element.text = _text(value)
+
+
+def _child(parent: etree._Element, path: str, part: str, counts: dict[tuple[str, str], int]) -> etree._Element:
+    """A new element ``part`` (``Name`` or ``Name[i]``) of ``parent``; a numbered one must come next in its order."""
+    step = _STEP.fullmatch(part)
+    if step is None:
+        raise ValueError(f"payload path {path!r}: {part!r} is not an element name")
+    name, index = step["name"], step["index"]
+    if index is not None:
+        parent_path = path.rsplit("/", 1)[0]
+        expected = counts.get((parent_path, name), 0) + 1
+        if int(index) != expected:
+            raise ValueError(f"payload path {path!r}: {name}[{index}] written where {name}[{expected}] comes next")
+        counts[(parent_path, name)] = expected
+    return etree.SubElement(parent, ra(name))
+
+
 def _payload(response: SMETS1Response) -> etree._Element:
     children: list[etree._Element] = []
     name = PAYLOAD_ELEMENTS.get(response.srv)
-    if name is not None:
+    if name is not None and (response.success or response.values or response.srv not in REQUIRES_A_VALUE):
         data = R(name, MessageSuccess=_text(response.success))
-        for key, value in response.values.items():
-            parent = data
-            *outer, leaf = key.split("/")
-            for part in outer:
-                found = parent.find(ra(part))
-                parent = found if found is not None else etree.SubElement(parent, ra(part))
-            etree.SubElement(parent, ra(leaf)).text = _text(value)
+        _fill(data, response.values)
         children.append(R.SMETSData(data))
     if response.outcomes:
         children.append(
@@ -231,15 +289,44 @@ def parse_response(root: etree._Element, cert_pem: bytes | None, where: str = "<
 
 
 def _flatten(element: etree._Element, prefix: str = "") -> dict[str, Value]:
-    """Leaf values of a payload keyed by their path below it (``Electricity/PaymentMode``)."""
+    """Leaf values of a payload keyed by their path below it (``Electricity/PaymentMode``).
+
+    An element the MMC repeats is numbered from 1 (``LogEntry[1]/Timestamp``); an element with
+    no content at all is kept, as ``""``, so a response with no log entry still says which fuel.
+    """
     found: dict[str, Value] = {}
+    seen: dict[str, int] = {}
     for child in element:
-        key = prefix + etree.QName(child).localname
+        if not isinstance(child.tag, str):
+            continue
+        local = etree.QName(child).localname
+        if local in REPEATED:
+            seen[local] = seen.get(local, 0) + 1
+            local = f"{local}[{seen[local]}]"
+        key = prefix + local
         if len(child):
             found.update(_flatten(child, key + "/"))
         elif child.text is not None:
             found[key] = _value(child.text)
+        else:
+            found[key] = ""
     return found
+
+
+def log_entries(values: dict[str, Value], under: str = "") -> list[dict[str, Value]]:
+    """The ``LogEntry`` elements of a payload (``under`` the path given, e.g. ``Electricity``), in order.
+
+    Each is the entry's own values keyed by their path below it (``Timestamp``, ``Electricity/PrimaryValue``).
+    """
+    prefix = f"{under}/LogEntry[" if under else "LogEntry["
+    entries: dict[int, dict[str, Value]] = {}
+    for key, value in values.items():
+        if not key.startswith(prefix):
+            continue
+        number, _, rest = key[len(prefix) :].partition("]/")
+        if number.isdecimal() and rest:
+            entries.setdefault(int(number), {})[rest] = value
+    return [entries[n] for n in sorted(entries)]
 
 
 #: The characters XML Schema's whiteSpace="collapse" removes (a no-break space is not one of them).

@@ -1,5 +1,9 @@
 """A DCC User's DUIS client: sign a request, send it to the service its Command Variant names, get its result.
 
+Each request is signed as the User its RequestID's business originator names: with that
+User's own key when the client holds one (:attr:`ClientSettings.users`), else with the
+client's default identity (:attr:`ClientSettings.user`).
+
 The result is the synchronous reply when it is ``I0``; after an ``I99`` acknowledgement it
 is the asynchronous response that arrives at the client's :class:`ResponseListener`
 (matched by RequestID), within a deadline per request counted from the send. Every reply
@@ -9,17 +13,19 @@ The S1SP's own signature on ``SMETS1SignedResponse`` is the caller's to check (a
 
 Every way an exchange can fail is a :class:`DuisTransportError` (a :class:`DeviceError`, so
 the harness reports it as ``error``): no answer in time (:class:`DuisTimeout`), a refusal
-(:class:`DuisRejected`, with the DUIS response code or the HTTP status), a signature no
-trusted certificate verifies (:class:`DuisSignatureError`), or an answer outside DUIS.
+(:class:`DuisRejected`, with the DUIS response code or the HTTP status, and the signed DUIS
+response that refused it when there is one), a signature no trusted certificate verifies
+(:class:`DuisSignatureError`), or an answer outside DUIS.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import httpx
@@ -63,11 +69,16 @@ class DuisTimeout(DuisTransportError):
 
 
 class DuisRejected(DuisTransportError):
-    """The endpoint refused the request: ``code`` is the DUIS response code (``E1``...) or ``HTTP 400``..."""
+    """The endpoint refused the request: ``code`` is the DUIS response code (``E1``...) or ``HTTP 400``...
 
-    def __init__(self, code: str, message: str) -> None:
+    ``response_xml`` is the DUIS response carrying the code, as received (its DUIS signature
+    verified, its RequestID the request's; at once or after an ``I99``), None for an HTTP refusal.
+    """
+
+    def __init__(self, code: str, message: str, response_xml: bytes | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.response_xml = response_xml
 
 
 class DuisSignatureError(DuisTransportError):
@@ -80,7 +91,7 @@ class ClientSettings:
 
     #: The endpoint's base URL (``http://host:port``); the service path is added per request.
     url: str
-    #: The User's signing key and certificate.
+    #: The default identity: signs every request whose originator has no key of its own in ``users``.
     user: Credentials
     #: Certificates that may sign the endpoint's replies and responses (PEM; a bundle may hold several).
     trust: tuple[bytes, ...]
@@ -96,6 +107,9 @@ class ClientSettings:
     strict_counters: bool = True
     #: When given, acknowledgements and results are checked against it (results' problems are reported).
     schema: DuisSchema | None = None
+    #: Other Users' signing keys and certificates, by User ID (EUI-64, DUIS form): a request whose
+    #: originator is one of them is signed with its key.
+    users: Mapping[str, Credentials] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -148,7 +162,7 @@ class _Pending:
 
 
 class DuisClient:
-    """Sends DUIS requests as one User and collects their results; runs its response listener while open."""
+    """Sends DUIS requests, each as the User it names, and collects their results; runs its listener while open."""
 
     def __init__(self, settings: ClientSettings, listener: ResponseListener | None = None) -> None:
         """A client for ``settings``; ``listener``, if given, is adopted (its URL already known to the endpoint)."""
@@ -205,8 +219,12 @@ class DuisClient:
 
     # --- sending ------------------------------------------------------------------------
 
+    def signer(self, originator: str) -> Credentials:
+        """The key a request from ``originator`` is signed with: that User's own, else the default identity."""
+        return self.settings.users.get(originator.upper(), self.settings.user)
+
     def send(self, request_xml: bytes) -> DuisResult:
-        """Sign ``request_xml`` as the User, send it, and return its result (or raise a DuisTransportError).
+        """Sign ``request_xml`` as its originator, send it, and return its result (or raise a DuisTransportError).
 
         A signature the request already carries (an RTDS template's placeholder) is replaced.
         """
@@ -215,7 +233,7 @@ class DuisClient:
         header = read_header(root)
         header = self._counter(root, header)
         strip_envelope_signature(root)
-        signed = sign_envelope(root, self.settings.user)
+        signed = sign_envelope(root, self.signer(header.request_id.originator))
         request_id = str(header.request_id)
         deadline = time.monotonic() + self.settings.response_timeout_s
         waiting = self._pending.expect(request_id)  # before sending: the response may overtake the reply
@@ -313,7 +331,7 @@ class DuisClient:
             raise DuisTimeout(f"{where}: E21, no response received from the device" + (f": {reason}" if reason else ""))
         if code.startswith("E"):
             meaning = next((c.meaning for c in ResponseCode if c.value == code), "a DUIS error")
-            raise DuisRejected(code, f"{where} refused: {code} ({meaning})" + (f": {reason}" if reason else ""))
+            raise DuisRejected(code, f"{where} refused: {code} ({meaning})" + (f": {reason}" if reason else ""), xml)
         if code != ResponseCode.SUCCESS.value:
             raise DuisTransportError(f"{where}: response code {code or '(none)'}, expected I0")
         problems = self._schema_check(root, "response", fatal=False)

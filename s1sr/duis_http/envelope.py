@@ -13,38 +13,20 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lxml import etree
-from lxml.builder import ElementMaker
 
-from s1sr.duis.namespaces import SCHEMA_VERSION, SR
+from s1sr.duis.refusal import code_only_response
 from s1sr.duis.signing import DS, Credentials, SignatureCheck, sign_element, verify_element
 from s1sr.duis_http.services import RequestHeader, ResponseCode
 
 SIGNATURE = f"{{{DS}}}Signature"
-S = ElementMaker(namespace=SR, nsmap={"sr": SR})
 
 
 def status_response(header: RequestHeader, code: ResponseCode, when: datetime | None = None) -> etree._Element:
-    """An ``sr:Response`` carrying only a response code: an acknowledgement (``I99``) or a refusal (``E..``).
-
-    Its body names the request's Service Reference and Variant, as DCC's do (duis-parser's
-    ``test/resources/acknowledgement-error.xml``).
-    """
-    rid = header.request_id
-    stamp = (when or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    response: etree._Element = S.Response(
-        S.Header(
-            S.RequestID(str(rid)),
-            S.ResponseID(f"{rid.target}:{rid.originator}:{rid.counter}"),
-            S.ResponseCode(code.value),
-            S.ResponseDateTime(stamp),
-        ),
-        S.Body(S.ResponseMessage(S.ServiceReference(header.service_reference), S.ServiceReferenceVariant(header.srv))),
-        schemaVersion=SCHEMA_VERSION,
-    )
-    return response
+    """An ``sr:Response`` carrying only a response code: an acknowledgement (``I99``) or a refusal (``E..``)."""
+    return code_only_response(header.request_id, header.service_reference, header.srv, code.value, when)
 
 
 def strip_envelope_signature(root: etree._Element) -> int:

@@ -78,6 +78,7 @@ class ResponseCode(StrEnum):
     SUCCESS = "I0", "Success"
     ACKNOWLEDGEMENT = "I99", "Acknowledgement: accepted and passed access control; the response follows"
     INVALID_USER = "E1", "Failed Authorisation - Invalid User / User Role"
+    ROLE_NOT_PERMITTED = "E2", "User Role not permitted to send Service Reference"
     INVALID_REQUEST_FOR_DEVICE = "E11", "Failed Validation - Invalid Service Request / device type combination"
     INVALID_COMMAND_VARIANT = "E12", "Failed Validation - Invalid Request / Command Variant combination"
     INVALID_REQUEST_FOR_URL = "E13", "Failed Validation - Invalid Request Type for URL"

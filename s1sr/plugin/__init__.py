@@ -20,7 +20,7 @@ One module per seam, so a reader finds each question in one short file:
 pytest finds hooks and fixtures as attributes of this module, so each is imported here.
 """
 
-from s1sr.plugin.fixtures import device_adapter, s1sp, s1sr_settings, user
+from s1sr.plugin.fixtures import device_adapter, s1sp, s1sp_clock, s1sr_settings, user
 from s1sr.plugin.journaling import pytest_terminal_summary
 from s1sr.plugin.keys import NOT_APPLICABLE, RESULT_KEY, SESSION_KEY
 from s1sr.plugin.options import (
@@ -88,6 +88,7 @@ __all__ = [
     "pytest_terminal_summary",
     "pytest_unconfigure",
     "s1sp",
+    "s1sp_clock",
     "s1sr_settings",
     "settings_of",
     "user",

@@ -12,6 +12,7 @@ from s1sr.devices.registry import create_adapter
 from s1sr.plugin.keys import SESSION_KEY
 from s1sr.plugin.settings import RunSettings, settings_of
 from s1sr.s1sp.api import S1SP
+from s1sr.s1sp.clock import ManualClock
 from s1sr.s1sp.registry import s1sp_class
 from s1sr.session import UserSession
 
@@ -35,20 +36,30 @@ def device_adapter(s1sr_settings: RunSettings, s1sr_dmc: str) -> Iterator[Record
 
 
 @pytest.fixture
-def s1sp(s1sr_settings: RunSettings, s1sr_dmc: str, device_adapter: RecordingAdapter) -> S1SP:
-    """The S1SP under test, configured for the run's S1SR version and this DMC.
+def s1sp_clock() -> ManualClock:
+    """The scenario's clock, which the S1SP under test keeps time by in process (steps move it)."""
+    return ManualClock()
+
+
+@pytest.fixture
+def s1sp(
+    s1sr_settings: RunSettings, s1sr_dmc: str, device_adapter: RecordingAdapter, s1sp_clock: ManualClock
+) -> S1SP:
+    """The S1SP under test, configured for the run's S1SR version and this DMC, keeping the scenario's time.
 
     Over DUIS it is the run's target, sharing one client and response listener for the whole
     run (stopped when the run ends, :func:`s1sr.plugin.options.pytest_unconfigure`).
     """
     found = s1sr_settings.target_class or s1sp_class(s1sr_settings.s1sp)
-    return found.create(
+    created = found.create(
         s1sr_settings.s1sp_catalogue or s1sr_settings.catalogue,
         find_dmc(s1sr_dmc),
         device_adapter,
         s1sr_settings.credentials,
         s1sr_settings.timeout_s,
     )
+    created.use_clock(s1sp_clock)
+    return created
 
 
 @pytest.fixture

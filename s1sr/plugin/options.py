@@ -64,6 +64,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="DUIS target: a file or folder of certificates that sign the endpoint's responses (repeatable)",
     )
     group.addoption(
+        "--s1sr-user-keys",
+        default=None,
+        help="DUIS target: a folder of other test Users' keys, NAME.key with its certificate NAME.pem beside it",
+    )
+    group.addoption(
         "--s1sr-response-listen", default=None, help="DUIS target: HOST:PORT where asynchronous responses arrive"
     )
     group.addoption("--s1sr-response-path", default=None, help="DUIS target: the path they are POSTed to")
@@ -93,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ("clause(id)", "S1SR clause a scenario exercises"),
         ("srv(id)", "Service Reference Variant a scenario sends"),
         ("s1sr_version(v)", "S1SR version whose behaviour a scenario describes"),
+        ("modification(n)", "modification pack (@mp-312: MP312) a scenario needs in force"),
         ("fuel-electricity", "Examples for electricity meters only"),
         ("fuel-gas", "Examples for gas meters only"),
     ):

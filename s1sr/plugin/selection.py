@@ -13,7 +13,7 @@ from s1sr.plugin.keys import NOT_APPLICABLE, RESULT_KEY
 from s1sr.plugin.settings import SETTINGS_KEY, RunSettings, settings_of
 from s1sr.report.results import ScenarioResult
 
-TAG_MARKS = {"clause-": "clause", "srv-": "srv", "s1sr-": "s1sr_version"}
+TAG_MARKS = {"clause-": "clause", "srv-": "srv", "s1sr-": "s1sr_version", "mp-": "modification"}
 
 
 FUEL_MARKS = {"fuel-electricity": "electricity", "fuel-gas": "gas"}
@@ -189,16 +189,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def applicability(settings: RunSettings, item: pytest.Item, dmc_name: str) -> str | None:
     """Why the scenario does not apply to this version and DMC, or None when it does."""
     dmc = find_dmc(dmc_name)
+    catalogue = settings.catalogue
     for mark in item.iter_markers("s1sr_version"):
-        if mark.args[0] != settings.version:
-            return f"describes S1SR {mark.args[0]} behaviour; this run is S1SR {settings.version}"
+        if mark.args[0] != catalogue.version:
+            return f"describes S1SR {mark.args[0]} behaviour; this run is S1SR {catalogue.spec}"
+    for mark in item.iter_markers("modification"):
+        pack = "MP" + str(mark.args[0]).upper()
+        if not catalogue.in_force(pack):
+            return f"describes {pack}, which is not in force in this run (add --modification {pack})"
     for tag, fuel in FUEL_MARKS.items():
         if item.get_closest_marker(tag) is not None and dmc.meter.fuel != fuel:
             return f"example for {fuel} meters; {dmc.meter.id} is {dmc.meter.fuel}"
     for mark in item.iter_markers("clause"):
         clause = settings.catalogue.clause(mark.args[0])
         if clause is None:
-            return f"clause {mark.args[0]} is not in S1SR {settings.version}"
+            return f"clause {mark.args[0]} is not in S1SR {catalogue.spec}"
         if not clause.applies_to(dmc.meter.id):
             return f"Annex A does not map clause {clause.id} to device model {dmc.meter.id}"
     return None

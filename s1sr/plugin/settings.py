@@ -42,6 +42,7 @@ DUIS_OPTIONS = {
     "user_key": "user-key",
     "user_cert": "user-cert",
     "trust": "trust",
+    "user_keys": "user-keys",
     "listen": "response-listen",
     "response_path": "response-path",
     "response_timeout_s": "response-timeout",

@@ -34,8 +34,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     elif report.when == "call":
         if report.passed:
             result.outcome = "passed"
-        elif report.skipped:
-            result.outcome, result.reason = "not run", _skip_reason(report)
+        elif report.skipped:  # a step found the scenario cannot apply here (a User this target cannot act as)
+            reason = _skip_reason(report)
+            result.outcome = "not applicable" if reason.startswith(NOT_APPLICABLE) else "not run"
+            result.reason = reason.removeprefix(NOT_APPLICABLE)
         else:
             excinfo = call.excinfo
             assertion = excinfo is not None and excinfo.errisinstance(AssertionError)

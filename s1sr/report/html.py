@@ -8,8 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
-from s1sr.catalogue import Catalogue
-from s1sr.report.results import CONFORMANT, NOT_CONFORMANT, VERDICTS, RunRecord, ScenarioResult, clause_key
+from s1sr.catalogue import Catalogue, clause_key
+from s1sr.report.results import CONFORMANT, NOT_CONFORMANT, VERDICTS, RunRecord, ScenarioResult
 
 
 def _environment() -> Environment:
@@ -71,7 +71,9 @@ def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
         rows.append(
             {
                 "id": clause_id,
-                "title": clause.title if clause else "(not in this S1SR version)",
+                "title": (clause.title + (f" [{clause.source}]" if clause.source != catalogue.version else ""))
+                if clause
+                else "(not in this S1SR version)",
                 "provenance": f"{clause.provenance} / detail: {clause.detail_provenance}" if clause else "-",
                 "counts": counts,
                 "links": links,
@@ -92,5 +94,6 @@ def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
         scenarios=scenarios,
         tool=record.tool,
         outcome_classes={c.code: c.name for c in catalogue.outcomes},
+        modifications=catalogue.modifications,
     )
     return page.encode("utf-8")

@@ -124,15 +124,19 @@ class RunIdentity:
 
 
 def catalogue_digest(version: str) -> str:
-    """SHA-256 of the catalogue data a run of ``version`` reads: its clauses, the device models, the outcome classes.
+    """SHA-256 of the catalogue data a run of ``version`` reads: its clauses, device models, outcome classes,
+    SRV rules and the modification packs the spec (``4.3+MP312``) names.
 
     Read from where the run reads them (a test catalogue folder, when one is set), so two runs on
     different catalogues never merge as one.
     """
     from s1sr.catalogue import data_file
+    from s1sr.catalogue.modifications import FOLDER, split_spec
 
+    base, packs = split_spec(version)
     digest = hashlib.sha256()
-    for name in (f"s1sr-{version}.toml", "device-models.toml", "outcomes.toml"):
+    names = [f"s1sr-{base}.toml", "device-models.toml", "outcomes.toml", "srvs.toml"]
+    for name in [*names, *(f"{FOLDER}/{pack}.toml" for pack in packs)]:
         content = data_file(name).read_bytes()
         digest.update(f"{name}\0{len(content)}\0".encode())
         digest.update(content)

@@ -51,6 +51,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from s1sr.catalogue import clause_key
+
 VERDICTS = ("passed", "failed", "error", "not applicable", "not run")
 
 CONFORMANT = "CONFORMANT"
@@ -206,14 +208,6 @@ def scenario_from_dict(data: dict[str, Any]) -> ScenarioResult:
 
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-def clause_key(clause: str) -> tuple[int, ...]:
-    """Sort key of a clause id: 18.3 before 18.16; an id that is not numeric last."""
-    try:
-        return tuple(int(p) for p in clause.split("."))
-    except ValueError:
-        return (10**6,)
 
 
 def finish(record: RunRecord) -> None:

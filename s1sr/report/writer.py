@@ -58,9 +58,9 @@ def report_journals(
             "run the suite again",
         )
     catalogue = load_catalogue(merged.catalogue_version)
-    if merged.catalogue_sha256 != catalogue_digest(catalogue.version):
+    if merged.catalogue_sha256 != catalogue_digest(catalogue.spec):
         merged.warnings.append(
-            f"the journals were written with another S1SR {catalogue.version} catalogue than this s1sr's; "
+            f"the journals were written with another S1SR {catalogue.spec} catalogue than this s1sr's; "
             "clause titles and provenance in the reports are this one's"
         )
     if folder is not None:

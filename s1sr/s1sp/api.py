@@ -16,6 +16,7 @@ from s1sr.catalogue import DMC, Catalogue
 from s1sr.devices.adapter import DeviceAdapter
 from s1sr.duis.signing import Credentials
 from s1sr.errors import InputError
+from s1sr.s1sp.clock import Clock, SystemClock
 
 
 class RequestRefused(InputError):
@@ -27,6 +28,16 @@ class S1SP(ABC):
 
     #: Name under which the S1SP is registered (``--s1sp NAME``).
     name: ClassVar[str] = ""
+    #: The S1SP's time, for what it judges by age (a cache period); the harness may give its own.
+    clock: Clock = SystemClock()
+
+    def can_act_as(self, user_id: str) -> bool:
+        """Whether requests from the User ``user_id`` can reach this S1SP (in process: any User)."""
+        return True
+
+    def use_clock(self, clock: Clock) -> None:
+        """Keep time by ``clock`` (the harness's, so a scenario can let time pass); an S1SP may ignore it."""
+        self.clock = clock
 
     @classmethod
     @abstractmethod

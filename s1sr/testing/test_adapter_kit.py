@@ -58,6 +58,11 @@ SAMPLE_FIELDS: dict[str, dict[str, Any]] = {
         "activation": "await-11.3",
     },
     "ActivateFirmware": {"image_hash": "0" * 64},
+    "ReadImportRegister": {},
+    "ReadExportRegister": {},
+    "ReadProfileData": {"profile": "active-import", "start": "2026-11-01T00:00:00Z", "end": "2026-11-02T00:00:00Z"},
+    "ReadNetworkData": {"start": "2026-11-01T00:00:00Z", "end": "2026-11-02T00:00:00Z"},
+    "ReadDailyConsumptionLog": {"start": "2026-11-01T00:00:00Z", "end": "2026-11-08T00:00:00Z"},
 }
 
 
