@@ -19,8 +19,9 @@ clause scenario can reach), each with why. See docs/mutation.md.
 
 mutmut runs the clause suite under the default S1SR version (4.3); the script then runs
 the survivors (those not judged equivalent) against the clause suite of S1SR 4.2 too, whose
-``@s1sr-4.2`` scenarios judge that version's rules: a mutant either version's scenarios
-fail is killed. It prints the counts and the score killed / (mutants - equivalent); exit
+``@s1sr-4.2`` scenarios judge that version's rules, and of 4.3 with MP162 and MP312 in force,
+whose scenarios judge the reads and the caches: a mutant any of these runs fails is killed.
+It prints the counts and the score killed / (mutants - equivalent); exit
 code 0 when the score reaches the target (95 %), 1 below it, 2 for bad usage or a missing
 DUIS schema. A campaign takes about 16 minutes on two busy cores (``--max-children 2``).
 
@@ -65,9 +66,10 @@ TARGET_SCORE = 0.95
 CHILD_FLAG = "--mutmut-child"
 #: mutmut verdicts a judgement applies to: the suite ran and did not notice, or never ran the function.
 JUDGEABLE = ("survived", "no tests")
-#: The other S1SR versions the clause suite runs under (mutmut's pass runs the default, 4.3): their
-#: scenarios (``@s1sr-4.2``) judge the rules of that version, e.g. 18.63's whole-request rejection.
-OTHER_VERSIONS = ("4.2",)
+#: The other S1SR versions (and packs) the clause suite runs under (mutmut's pass runs the default, 4.3):
+#: their scenarios judge the rules of that version (``@s1sr-4.2``: 18.63's whole-request rejection) or of
+#: the packs in force (``@mp-162``, ``@mp-312``: the half-hourly reads and the S1SP's caches).
+OTHER_VERSIONS = ("4.2", "4.3+MP162+MP312")
 VERSION_VERDICTS = MUTANTS / "s1sr-other-versions.json"
 #: Seconds one clause-suite run under another version may take before its mutant counts as a timeout.
 VERSION_RUN_TIMEOUT_S = 300

@@ -4,22 +4,26 @@ Four runs of the clause scenarios against the reference S1SP give the evidence:
 each version's S1SP on its own scenarios (is each version self-consistent?) and each
 version's S1SP on the other's scenarios (which documented behaviours would a
 re-designation change?). Runs are separate processes, so nothing of one leaks into
-another.
+another. While each runs, the lines it appends to its journal tell a :class:`DiffProgress`
+how far it is (:class:`JournalFollower`).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 from s1sr.catalogue import AnnexCDefault, Catalogue, Clause, clause_key, load_catalogue
 from s1sr.errors import ConfigError, S1srError
 from s1sr.report.files import write_atomically
+from s1sr.report.journal import MAX_LINE_BYTES, journal_beside
 
 #: What makes a clause "changed": what it applies to and how it is judged. Its title and the prose
 #: of its reading are not compared: rewording is not a change of behaviour (the runs show that).
@@ -138,20 +142,180 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _run(scenarios: str, s1sp: str, dmcs: list[str], xsd: str | None, folder: Path) -> dict[str, Any]:
-    """One ``s1sr run`` in its own process; its results.json."""
+#: Seconds between two looks at a running run's journal.
+POLL_S = 0.2
+#: Longest one of the four runs may take.
+RUN_TIMEOUT_S = 3600.0
+#: Most bytes read from a journal at one look (a line may hold firmware images: it is read over several).
+READ_CHUNK = 4 * 1024 * 1024
+
+
+@dataclass
+class RunProgress:
+    """How one of the diff's runs is going: what it runs, and what its journal says so far."""
+
+    number: int
+    of: int
+    #: The version whose scenarios run, and the version whose S1SP answers them.
+    scenarios: str
+    s1sp: str
+    #: Scenario examples selected (None until the run has collected them).
+    selected: int | None = None
+    finished: int = 0
+    #: Finished scenario examples by outcome.
+    outcomes: dict[str, int] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    #: Once the run has ended: its verdict, its summary (results.json) and how long it took.
+    verdict: str | None = None
+    summary: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def label(self) -> str:
+        """``run 2 of 4: S1SR 4.3 scenarios on the 4.2 S1SP``."""
+        return f"run {self.number} of {self.of}: S1SR {self.scenarios} scenarios on the {self.s1sp} S1SP"
+
+    def tally(self) -> str:
+        """The failures and errors so far: ``1 failed, 2 error`` (empty when none)."""
+        return ", ".join(f"{self.outcomes[o]} {o}" for o in ("failed", "error") if self.outcomes.get(o))
+
+    def counts(self) -> str:
+        """The run's summary without its zeros: ``38 passed, 2 not applicable``."""
+        return ", ".join(f"{n} {outcome}" for outcome, n in self.summary.items() if n) or "no scenario"
+
+
+class DiffProgress(Protocol):
+    """What :func:`version_diff` tells as its runs go (``s1sr diff`` shows it on stderr)."""
+
+    def run_started(self, run: RunProgress) -> None:
+        """The run has been started (nothing of its journal read yet)."""
+
+    def run_advanced(self, run: RunProgress) -> None:
+        """The run's journal said something new: its selection, or scenarios finished."""
+
+    def run_finished(self, run: RunProgress) -> None:
+        """The run ended with a record: :attr:`RunProgress.verdict` and :attr:`RunProgress.summary` are set."""
+
+
+class JournalFollower:
+    """Reads, as they are appended, the lines of a running ``s1sr run``'s journal into a :class:`RunProgress`.
+
+    Only whole lines count; a line is read over as many looks as it takes, and one longer than a journal's
+    longest line is skipped, not held.
+    """
+
+    def __init__(self, path: Path, run: RunProgress) -> None:
+        self.path = path
+        self.run = run
+        self._offset = 0
+        self._partial = bytearray()
+        self._skipping = False
+
+    def poll(self) -> bool:
+        """Read what was appended since the last look; whether the run's progress changed."""
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self._offset)
+                data = handle.read(READ_CHUNK)
+        except OSError:  # not created yet
+            return False
+        self._offset += len(data)
+        changed = False
+        *lines, rest = (bytes(self._partial) + data).split(b"\n")
+        if lines:
+            changed = self._take(lines[0], skip=self._skipping)
+            self._skipping = False
+            for line in lines[1:]:
+                changed = self._take(line) or changed
+        self._partial = bytearray(rest)
+        if len(self._partial) > MAX_LINE_BYTES:  # not a journal line: drop it up to its end
+            self._partial.clear()
+            self._skipping = True
+        return changed
+
+    def _take(self, raw: bytes, skip: bool = False) -> bool:
+        if skip or not raw.strip():
+            return False
+        try:
+            line = json.loads(raw)
+        except ValueError:  # the torn line of a process killed while writing it
+            return False
+        if not isinstance(line, dict):
+            return False
+        kind = line.get("kind")
+        if kind == "selected" and isinstance(line.get("scenarios"), list):
+            self.run.selected = len(line["scenarios"])
+        elif kind in ("scenario", "crashed"):
+            outcome = str(line.get("outcome", "error"))  # a crashed worker's scenario is an error
+            self.run.finished += 1
+            self.run.outcomes[outcome] = self.run.outcomes.get(outcome, 0) + 1
+        else:
+            return False
+        return True
+
+
+def _run(
+    run: RunProgress,
+    dmcs: list[str],
+    xsd: str | None,
+    folder: Path,
+    journal: Path,
+    progress: DiffProgress | None = None,
+) -> dict[str, Any]:
+    """One ``s1sr run`` in its own process, its journal followed as it goes; its results.json."""
+    scenarios, s1sp = run.scenarios, run.s1sp
     args = [sys.executable, "-m", "s1sr", "run", "--s1sr-version", scenarios, "--s1sp-version", s1sp, "--no-archive"]
-    args += ["--report-dir", str(folder)]
+    args += ["--report-dir", str(folder), "--journal", str(journal)]
     for dmc in dmcs:
         args += ["--dmc", dmc]
     if xsd:
         args += ["--xsd", xsd]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=3600)
-    if done.returncode not in (0, 1, 3) or not (folder / "results.json").is_file():
-        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-        raise S1srError(f"the run of S1SR {scenarios} scenarios with the {s1sp} S1SP failed: {last}", "diff")
+    follower = JournalFollower(journal, run)
+    if progress is not None:
+        progress.run_started(run)
+    with tempfile.TemporaryFile() as output, tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=output, stderr=errors)
+        code = _follow(process, follower, progress)
+        if code not in (0, 1, 3) or not (folder / "results.json").is_file():
+            last = (_tail(errors).strip().splitlines() or ["(no message)"])[-1]
+            raise S1srError(f"the run of S1SR {scenarios} scenarios with the {s1sp} S1SP failed: {last}", "diff")
     results: dict[str, Any] = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    run.verdict, run.summary = str(results.get("verdict")), dict(results.get("summary") or {})
+    run.seconds = time.monotonic() - run.started
+    if progress is not None:
+        progress.run_finished(run)
     return results
+
+
+def _follow(process: subprocess.Popen[bytes], follower: JournalFollower, progress: DiffProgress | None) -> int:
+    """Wait for ``process``, telling ``progress`` what its journal says; its exit code. Killed on any exception."""
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    try:
+        while True:
+            try:
+                code = process.wait(timeout=POLL_S)
+            except subprocess.TimeoutExpired:
+                if time.monotonic() > deadline:
+                    raise S1srError(
+                        f"{follower.run.label} took longer than {RUN_TIMEOUT_S:.0f} s; it was stopped", "diff"
+                    ) from None
+                if follower.poll() and progress is not None:
+                    progress.run_advanced(follower.run)
+                continue
+            if follower.poll() and progress is not None:  # the last lines
+                progress.run_advanced(follower.run)
+            return code
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+
+
+def _tail(handle: IO[bytes], size: int = 8192) -> str:
+    """The last ``size`` bytes written to ``handle``, as text."""
+    handle.seek(0, 2)
+    handle.seek(max(0, handle.tell() - size))
+    return handle.read().decode("utf-8", "replace")
 
 
 def _failed(results: dict[str, Any], clause: str) -> list[str]:
@@ -166,17 +330,29 @@ def _applicable(results: dict[str, Any], clause: str) -> int:
     return sum(1 for s in results["scenarios"] if clause in s["clauses"] and s["outcome"] != "not applicable")
 
 
-def version_diff(a: str, b: str, dmcs: list[str], xsd: str | None, work: Path | None = None) -> VersionDiff:
-    """Compare S1SR versions ``a`` and ``b`` (catalogues, then four runs)."""
+def version_diff(
+    a: str,
+    b: str,
+    dmcs: list[str],
+    xsd: str | None,
+    work: Path | None = None,
+    progress: DiffProgress | None = None,
+) -> VersionDiff:
+    """Compare S1SR versions ``a`` and ``b`` (catalogues, then four runs, each told to ``progress``)."""
     if a == b:
         raise ConfigError("the two versions are the same", "diff", "name two different S1SR versions")
     cat_a, cat_b = load_catalogue(a), load_catalogue(b)
+    pairs = ((a, a), (b, b), (b, a), (a, b))
     with tempfile.TemporaryDirectory(prefix="s1sr-diff-") as temp:
         base = work or Path(temp)
-        runs = {
-            f"{x}-scenarios-{y}-s1sp": _run(x, y, dmcs, xsd, base / f"{x}-scenarios-{y}-s1sp")
-            for x, y in ((a, a), (b, b), (b, a), (a, b))
-        }
+        runs = {}
+        for number, (x, y) in enumerate(pairs, 1):
+            name = f"{x}-scenarios-{y}-s1sp"
+            run = RunProgress(number, len(pairs), x, y)
+            journal = Path(temp) / f"{name}.jsonl"  # a new file: what the follower reads is this run's only
+            runs[name] = _run(run, dmcs, xsd, base / name, journal, progress)
+            if work is not None:  # kept where a run into base / name keeps it
+                shutil.move(journal, journal_beside(base / name))
     own_a, own_b = runs[f"{a}-scenarios-{a}-s1sp"], runs[f"{b}-scenarios-{b}-s1sp"]
     a_on_b, b_on_a = runs[f"{b}-scenarios-{a}-s1sp"], runs[f"{a}-scenarios-{b}-s1sp"]
     moves = {c.former_id: c.id for c in cat_b.clauses if c.former_id and cat_a.clause(c.former_id) is not None}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +20,23 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from s1sr.archive.recorder import ArchiveRequest, RunArchive
+from s1sr.archive.recorder import ArchiveRequest, RunArchive, signing_facts
 from s1sr.catalogue import Catalogue, every_clause_id, find_dmc
 from s1sr.devices.adapter import DeviceError
 from s1sr.devices.registry import create_adapter
 from s1sr.errors import ConfigError, InputError, S1srError
 from s1sr.plugin import RunSettings, build_settings
-from s1sr.plugin.options import SettingsHandoff, refuse_workers_over_duis
+from s1sr.plugin.options import OUTCOME_PROPERTY, SettingsHandoff, refuse_workers_over_duis
 from s1sr.plugin.settings import DUIS_OPTIONS, IN_PROCESS, claim_reports
 from s1sr.report.results import CONFORMANT, INTERRUPTED_EXIT, NOT_CONFORMANT, RUN_VERDICTS, VERDICTS, RunRecord
+from s1sr.report.waivers import describe, load_waivers
 
 SUITE = Path(__file__).resolve().parent / "suite"
 STYLES = {
     "passed": "green",
     "failed": "red",
     "error": "magenta",
+    "waived": "cyan",
     "not applicable": "dim",
     "not run": "yellow",
 }
@@ -76,6 +78,11 @@ class RunOptions:
     archive: ArchiveRequest | None = None
     #: Run only these scenario examples, by pytest node id (``--rerun``); empty: every selected one.
     nodeids: list[str] = field(default_factory=list)
+    #: The deviation register (``--waivers FILE``): known deviations reported ``waived`` (None: none).
+    waivers: Path | None = None
+    # --- pool hook (s1sr.devices.pool) ---
+    #: The pool file of lab rigs (``--pool FILE``); ``--device-url`` given more than once makes a pool too.
+    pool: Path | None = None
 
 
 #: Most worker processes a run may ask for.
@@ -83,18 +90,21 @@ MAX_WORKERS = 64
 
 
 class LiveView:
-    """A pytest plugin object: rich progress while scenarios run, and the collection failures."""
+    """A pytest plugin object: rich progress while scenarios run, with the failed and error counts so far,
+    and the collection failures."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        # The bar takes what the other columns leave, so the line fits an 80-column terminal.
         self.progress = Progress(
             TextColumn("[bold]S1SR scenarios"),
-            BarColumn(),
+            BarColumn(bar_width=None),
             MofNCompleteColumn(),
             TextColumn("{task.fields[tally]}"),
             TimeElapsedColumn(),
             console=console,
             transient=True,
+            expand=True,
         )
         self.task: Any = None
         self.collect_errors: list[str] = []
@@ -123,7 +133,21 @@ class LiveView:
     def start(self, total: int) -> None:
         """Show the progress bar for ``total`` scenarios."""
         self.progress.start()
-        self.task = self.progress.add_task("run", total=total, tally="")
+        self.task = self.progress.add_task("run", total=total, tally=self.tally_text())
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Count a scenario's outcome as it finishes (the plugin puts it on the teardown report, also from workers)."""
+        outcome = dict(report.user_properties).get(OUTCOME_PROPERTY) if report.when == "teardown" else None
+        if outcome in self.tally:
+            self.tally[str(outcome)] += 1
+            if self.task is not None:
+                self.progress.update(self.task, tally=self.tally_text())
+
+    def tally_text(self) -> str:
+        """``3 failed  1 error``: coloured once there is one, dim while none."""
+        return "  ".join(
+            f"[{STYLES[v] if self.tally[v] else 'dim'}]{self.tally[v]} {v}[/]" for v in ("failed", "error")
+        )
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         """Advance after each scenario (its verdict is final after teardown)."""
@@ -138,6 +162,7 @@ class LiveView:
 
 def check_options(options: RunOptions) -> RunSettings:
     """Validate everything a run needs before it starts (one-line errors, exit code 2)."""
+    register = load_waivers(options.waivers) if options.waivers is not None else None
     settings = build_settings(
         version=options.version,
         dmcs=options.dmcs,
@@ -154,6 +179,7 @@ def check_options(options: RunOptions) -> RunSettings:
         shard=options.shard,
         target=options.target,
         duis=options.duis,
+        pool=options.pool,
     )
     if not 0 <= options.workers <= MAX_WORKERS:
         raise ConfigError(
@@ -162,6 +188,12 @@ def check_options(options: RunOptions) -> RunSettings:
             "for example --workers 2 on two cores",
         )
     refuse_workers_over_duis(settings, options.workers > 0)
+    if options.workers > 1 and settings.pool is None and "url" in settings.adapter_options:
+        raise ConfigError(
+            f"--workers {options.workers} would drive one rig from {options.workers} processes at once",
+            "--workers",
+            "give each worker a rig: --device-url once per rig (with --dmc), or --pool FILE",
+        )
     for folder in settings.feature_dirs:
         if not any(folder.rglob("*.feature")):
             raise InputError("no .feature files in this folder", str(folder))
@@ -170,13 +202,17 @@ def check_options(options: RunOptions) -> RunSettings:
         if clause not in every:
             known = ", ".join(c.id for c in settings.catalogue.clauses)
             raise ConfigError(f"unknown clause '{clause}'", "--clause", f"choose from {known}")
-    for name in settings.dmcs:  # an adapter that cannot serve a DMC is a configuration error, before anything runs
-        try:
-            create_adapter(options.adapter, find_dmc(name), settings.adapter_options).close()
-        except DeviceError as exc:
-            raise ConfigError(
-                str(exc), f"--adapter {options.adapter}", "check that the devices are reachable"
-            ) from None
+    settings.record.use_waivers(register)
+    if settings.pool is not None:  # pool hook: every rig answers and holds its DMC, before anything runs
+        settings.pool.check(settings.dmcs, settings.adapter_options)
+    else:  # an adapter that cannot serve a DMC is a configuration error, before anything runs
+        for name in settings.dmcs:
+            try:
+                create_adapter(options.adapter, find_dmc(name), settings.adapter_options).close()
+            except DeviceError as exc:
+                raise ConfigError(
+                    str(exc), f"--adapter {options.adapter}", "check that the devices are reachable"
+                ) from None
     settings.start_target()  # the DUIS target's response listener: a port in use is found now
     try:
         # Last: nothing above fails while holding the folder.
@@ -185,6 +221,13 @@ def check_options(options: RunOptions) -> RunSettings:
         settings.stop_target()
         raise
     return settings
+
+
+def with_pool_workers(options: RunOptions, settings: RunSettings) -> RunOptions:
+    """Pool hook: without ``--workers``, one worker process per rig of the run, so every rig is busy (none for one)."""
+    if options.workers or settings.pool is None:
+        return options
+    return replace(options, workers=min(settings.pool.workers(settings.dmcs), MAX_WORKERS))
 
 
 def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], xsd: str | None) -> list[str]:
@@ -226,6 +269,8 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
         args += ["--s1sr-adapter-option", pair]
     if options.signing_key is not None and options.signing_cert is not None:
         args += ["--s1sr-signing-key", str(options.signing_key), "--s1sr-signing-cert", str(options.signing_cert)]
+    if options.pool is not None:  # pool hook
+        args += ["--s1sr-pool", str(options.pool.resolve())]
     if options.shard:
         args += ["--s1sr-shard", options.shard]
     if options.workers:
@@ -270,6 +315,11 @@ def run_suite(options: RunOptions, out: Console, err: Console) -> int:
 def _run_suite(options: RunOptions, out: Console, err: Console, archive: RunArchive | None) -> int:
     """Run the suite and print its table; the exit code. Hands the settings of a run that ran to ``archive``."""
     settings = check_options(options)
+    options = with_pool_workers(options, settings)  # pool hook
+    # What the record carries besides its scenarios, before the plugin journals it: the report header's facts.
+    settings.record.tool["signing"] = signing_facts(settings, options.workers > 0, options.signing_key is not None)
+    if archive is not None:
+        settings.record.archive = archive.facts()
     catalogue, dmcs, folders = settings.catalogue, settings.dmcs, settings.feature_dirs
     xsd = settings.record.xsd
     if xsd is None:
@@ -328,33 +378,42 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def render_summary(record: RunRecord, catalogue: Catalogue, out: Console) -> None:
-    """The closing table by clause, the problems, and the overall verdict."""
+    """The closing table by clause, the problems, the deviation register's waivers, and the overall verdict."""
+    record.apply_waivers()
+    shown = record.shown_verdicts()  # a "waived" column only when a register is in force
     table = Table(
         title=f"S1SR {record.s1sr_version} on {', '.join(record.dmc)} (adapter {record.adapter}, S1SP {record.s1sp})",
         box=box.SIMPLE_HEAD,  # no vertical rules and one space between columns: the table fits 80 characters
         collapse_padding=True,
         pad_edge=False,
+        # With the "waived" column, cells lose their own padding (the rule's space still parts them) to fit 80.
+        padding=(0, 0) if "waived" in shown else (0, 1),
     )
     # Narrow terminals (80 columns): numbers and headers are kept whole, the title wraps by words,
     # provenance is two short lines (stated by / detail by) and the verdict headers are their words stacked.
     table.add_column("clause", no_wrap=True)
     table.add_column("title", ratio=1, min_width=12, overflow="fold")
     table.add_column("provenance", no_wrap=True)
-    for verdict in VERDICTS:
+    for verdict in shown:
         table.add_column(verdict.replace(" ", "\n"), justify="right", style=STYLES[verdict], no_wrap=True)
     for clause_id, counts in record.by_clause().items():
         clause = catalogue.clause(clause_id)
         title = clause.title if clause else "(not in this version)"
         provenance = f"{clause.provenance}\n{clause.detail_provenance}" if clause else "-"
-        table.add_row(clause_id, title, provenance, *(str(counts[v]) for v in VERDICTS))
+        table.add_row(clause_id, title, provenance, *(str(counts[v]) for v in shown))
     out.print(table)
-    problems = [s for s in record.scenarios if s.outcome in ("failed", "error", "not run")]
+    problems = [s for s in record.scenarios if s.outcome in ("failed", "error", "not run", "waived")]
     for s in problems:
         where = escape(f"{', '.join(s.clauses)} [{s.dmc}] {s.name}")
         out.print(f"[{STYLES[s.outcome]}]{s.outcome.upper()}[/] {where}")
+        if s.waiver is not None:
+            w = s.waiver
+            out.print(f"    {s.waived_outcome}, waiver {w['number']}: {w['reason']} [{w['reference']}]", markup=False)
         out.print(f"    {s.reason}", markup=False)
     summary = record.summary()
-    out.print(", ".join(f"{summary[v]} {v}" for v in VERDICTS), markup=False)
+    out.print(", ".join(f"{summary[v]} {v}" for v in shown), markup=False)
+    for line in deviation_lines(record):
+        out.print(line, markup=False)
     if record.xsd:
         out.print(
             f"schema: {record.requests_validated} requests and {record.responses_validated} responses validated, "
@@ -364,3 +423,24 @@ def render_summary(record: RunRecord, catalogue: Catalogue, out: Console) -> Non
     verdict, reason = record.verdict_and_reason()
     colour = {CONFORMANT: "green", NOT_CONFORMANT: "red"}.get(verdict, "yellow")
     out.print(f"[bold {colour}]{verdict}[/]: {escape(reason)}")
+
+
+def deviation_lines(record: RunRecord) -> list[str]:
+    """One line per waiver of the register in force: applied (to how many), expired (since when), unused (why)."""
+    judged = record.deviations
+    if judged is None:
+        return []
+    lines = [f"deviation register {judged['source']}, judged on {judged['judged_on']}:"]
+    for w in judged["applied"]:
+        lines.append(
+            f"  waiver {w['number']} applied to {len(w['scenarios'])} scenario(s) ({describe(w)}): {w['reason']} "
+            f"[{w['reference']}], accepted by {w['accepted_by']}, expires {w['expires']}"
+        )
+    for w in judged["expired"]:
+        would = f"; it would cover {len(w['would_cover'])} scenario(s)" if w["would_cover"] else ""
+        lines.append(
+            f"  waiver {w['number']} expired: live until {w['expires']} ({describe(w)}) [{w['reference']}]{would}"
+        )
+    for w in judged["unused"]:
+        lines.append(f"  waiver {w['number']} unused ({describe(w)}) [{w['reference']}]: {w['note']}")
+    return lines

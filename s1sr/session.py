@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree
@@ -137,6 +138,9 @@ class Evidence:
     success: bool | None = None
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     duration_s: float = 0.0
+    #: When the request was sent: UTC, ISO 8601 to the millisecond, by the wall clock (never the S1SP's
+    #: scenario clock, which a scenario may set to another day), so exchanges line up with device and S1SP logs.
+    sent_at: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -236,10 +240,10 @@ class UserSession:
         not become "the last request" that steps ask about, and it is sent as the default
         User (:data:`USER_ID`), whatever role the scenario acts in.
         """
-        started = time.perf_counter()
+        started, sent_at = time.perf_counter(), datetime.now(UTC).isoformat(timespec="milliseconds")
         request = self.request(srv, body, target, USER_ID if observe else None)
         xml = build_request(request)
-        record = Evidence(srv, xml.decode("utf-8"))
+        record = Evidence(srv, xml.decode("utf-8"), sent_at=sent_at)
         self.evidence.append(record)
         logged = len(self.adapter.log)
         if not observe:

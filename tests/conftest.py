@@ -65,6 +65,16 @@ def s1sr(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None)
     )
 
 
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    """The one error line of a command refused as bad input (exit 2, no traceback)."""
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("s1sr: error: ")
+    return lines[0]
+
+
 def run_mutant(mutant: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``s1sr`` with one deliberately wrong S1SP (see tests/mutants.py), in a subprocess."""
     return subprocess.run(

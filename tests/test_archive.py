@@ -25,7 +25,7 @@ from s1sr.archive.export import verify_export
 from s1sr.archive.store import find_run
 from s1sr.duis.signing import self_signed
 from s1sr.errors import InputError, S1srError
-from tests.conftest import REPO, s1sr
+from tests.conftest import REPO, one_line_error, s1sr
 
 FAILING_S1SP = "tests.s1sp_variants:LabelsEveryFieldAnnexC"
 RUN_FILES = ["cucumber.json", "index.html", "journal.jsonl", "junit.xml", "manifest.json", "results.json"]
@@ -49,15 +49,6 @@ def archived(done: subprocess.CompletedProcess[str]) -> Path:
     last = done.stdout.rstrip().splitlines()[-1]
     assert last.startswith("archive: "), done.stdout + done.stderr
     return Path(last.removeprefix("archive: "))
-
-
-def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("s1sr: error: ")
-    return lines[0]
 
 
 def sha256(path: Path) -> str:
@@ -96,7 +87,7 @@ def test_a_run_with_failures_is_kept_with_its_reports_its_journal_and_a_manifest
     assert manifest["name"] == failing_run.name and failing_run.name.endswith("-" + manifest["id"])
     assert manifest["verdict"] == "NOT CONFORMANT" and manifest["exit_code"] == 1
     assert manifest["interrupted"] is False
-    assert manifest["summary"] == {"passed": 3, "failed": 4, "error": 0, "not applicable": 0, "not run": 0}
+    assert manifest["summary"] == {"passed": 3, "failed": 4, "error": 0, "waived": 0, "not applicable": 0, "not run": 0}
     assert (manifest["s1sr_version"], manifest["dmc"]) == ("4.3", ["secure-esme"])
     assert (manifest["adapter"], manifest["target"], manifest["target_url"]) == ("simulated", "in-process", None)
     assert manifest["s1sp"] == FAILING_S1SP

@@ -3,13 +3,16 @@ to show expected and actual, the filters work, and the page makes no network req
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_mutant
+from tests.conftest import REPO, run_mutant
 
 CHROMIUM = os.environ.get("S1SR_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -126,3 +129,69 @@ def test_printed_on_a4_the_failures_are_expanded_and_the_passes_left_out(three_f
     for watts in ("65536", "100000", "4294967295"):
         assert f"threshold {watts} W does not fit" in text  # each failure's reason, expanded
     assert "is accepted and reaches the meter unchanged" not in text  # passed scenarios are not printed
+
+
+@pytest.fixture(scope="module")
+def waived_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run of clause 23 whose S1SP fails four scenarios, three of them waived, archived and reported."""
+    if CHROMIUM is None:
+        if os.environ.get("S1SR_REQUIRE_BROWSER"):
+            pytest.fail("S1SR_REQUIRE_BROWSER is set but no chromium is installed")
+        pytest.skip("no chromium")
+    folder = tmp_path_factory.mktemp("waived")
+    tables = "".join(
+        f'[[waiver]]\nscenario = "features/23-annex-c-defaults.feature:{line}[secure-esme]"\n'
+        f'reason = "false Annex C label"\nreference = "S1SP-{line}"\nexpires = 2099-12-31\naccepted_by = "RM"\n\n'
+        for line in (11, 18, 24)
+    )
+    expired = (
+        '[[waiver]]\nclause = "18.63"\nreason = "r"\nreference = "old"\nexpires = 2020-01-01\naccepted_by = "RM"\n'
+    )
+    (folder / "waivers.toml").write_text(tables + expired)
+    done = subprocess.run(
+        [sys.executable, "-m", "s1sr", "run", "--s1sp", "tests.s1sp_variants:LabelsEveryFieldAnnexC",
+         "--clause", "23", "--dmc", "secure-esme", "--waivers", str(folder / "waivers.toml"),
+         "--report-dir", str(folder / "report"), "--archive-dir", str(folder / "runs")],
+        capture_output=True, text=True, cwd=REPO, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    return folder / "report"
+
+
+def test_waived_scenarios_have_their_own_colour_and_the_header_its_fingerprints(waived_report: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    results = json.loads((waived_report / "results.json").read_text())
+    fingerprint = results["tool"]["signing"]["responses"][0]["sha256"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto((waived_report / "index.html").as_uri())
+            assert page.locator("#overall").inner_text() == "NOT CONFORMANT"
+            outcomes = page.locator("details.scenario").evaluate_all("ds => ds.map(d => d.dataset.outcome)")
+            assert outcomes == ["failed"] + ["waived"] * 3 + ["passed"] * 3  # known deviations after the unknown
+            colour = "el => getComputedStyle(el).color"
+            waived = page.locator("details.scenario[data-outcome='waived'] .badge").first
+            assert waived.inner_text() == "waived"
+            assert waived.evaluate(colour) == "rgb(14, 124, 134)"
+            failed = page.locator("details.scenario[data-outcome='failed'] .badge").first
+            assert failed.evaluate(colour) == "rgb(207, 34, 46)"
+            assert page.locator("#clauses thead th").all_inner_texts()[3:] == [
+                "passed", "failed", "error", "waived", "not applicable", "not run",
+            ]  # fmt: skip
+            register = page.locator("#deviations tbody tr")
+            assert register.evaluate_all("rs => rs.map(r => [r.dataset.waiver, r.dataset.status])") == [
+                ["1", "applied"], ["2", "applied"], ["3", "applied"], ["4", "expired"],
+            ]  # fmt: skip
+            register.nth(0).locator("a").click()  # a waiver links to the scenario it waived, which opens
+            opened = page.locator("details.scenario[data-outcome='waived'][open]")
+            assert opened.count() == 1
+            assert "Waived (failed) by waiver 1: false Annex C label" in opened.locator(".waiver").inner_text()
+            certificates = page.locator("#certificates").inner_text()
+            assert f"SMETS1 Responses: SHA-256 {fingerprint} (CN=s1sr reference S1SP (test key))" in certificates
+            archive = results["archive"]
+            assert page.locator("#archive").inner_text() == f"run {archive['id']} ({archive['name']})"
+            assert "3 applied, 1 expired, 0 unused" in page.locator("#register").inner_text()
+        finally:
+            browser.close()

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from tests.conftest import RTDS, s1sr
+from tests.conftest import RTDS, one_line_error, s1sr
 
 
 def test_run_writes_results_json_with_the_documented_fields(tmp_path: Path) -> None:
@@ -94,43 +94,34 @@ def test_validate_reports_valid_and_invalid(tmp_path: Path) -> None:
     assert "AdjustMeterBalance" in done.stdout
 
 
-def _one_line_error(done) -> str:  # type: ignore[no-untyped-def]
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("s1sr: error: ")
-    return lines[0]
-
-
 def test_unknown_version_is_one_line_exit_2() -> None:
-    assert "4.3" in _one_line_error(s1sr("run", "--s1sr-version", "9.9"))
+    assert "4.3" in one_line_error(s1sr("run", "--s1sr-version", "9.9"))
 
 
 def test_unknown_dmc_is_one_line_exit_2() -> None:
-    assert "secure-esme" in _one_line_error(s1sr("run", "--dmc", "no-such-meter"))
+    assert "secure-esme" in one_line_error(s1sr("run", "--dmc", "no-such-meter"))
 
 
 def test_unknown_clause_is_one_line_exit_2() -> None:
-    assert "18.999" in _one_line_error(s1sr("run", "--clause", "18.999"))
+    assert "18.999" in one_line_error(s1sr("run", "--clause", "18.999"))
 
 
 def test_missing_feature_folder_is_one_line_exit_2(tmp_path: Path) -> None:
-    assert "does not exist" in _one_line_error(s1sr("run", "--features", str(tmp_path / "nowhere")))
+    assert "does not exist" in one_line_error(s1sr("run", "--features", str(tmp_path / "nowhere")))
 
 
 def test_translate_unsupported_srv_is_one_line_exit_2() -> None:
-    line = _one_line_error(s1sr("translate", str(RTDS / "ECS42_7.1_SUCCESS_REQUEST_DUIS.XML")))
+    line = one_line_error(s1sr("translate", str(RTDS / "ECS42_7.1_SUCCESS_REQUEST_DUIS.XML")))
     assert "7.1" in line
 
 
 def test_translate_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
-    assert "no such file" in _one_line_error(s1sr("translate", str(tmp_path / "absent.xml")))
+    assert "no such file" in one_line_error(s1sr("translate", str(tmp_path / "absent.xml")))
 
 
 def test_translate_out_into_missing_folder_writes_nothing(tmp_path: Path) -> None:
     target = tmp_path / "missing" / "response.xml"
-    _one_line_error(s1sr("translate", str(RTDS / "ECS82_4.18_SUCCESS_REQUEST_DUIS.XML"), "--out", str(target)))
+    one_line_error(s1sr("translate", str(RTDS / "ECS82_4.18_SUCCESS_REQUEST_DUIS.XML"), "--out", str(target)))
     assert not target.exists()
 
 

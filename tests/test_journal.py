@@ -20,20 +20,11 @@ from s1sr.report.journal import (
     merge_journals,
     read_journal,
 )
-from tests.conftest import REPO, s1sr
+from tests.conftest import REPO, one_line_error, s1sr
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("s1sr: error: ")
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +40,17 @@ def test_a_run_journals_every_scenario_beside_its_report_folder(small_run: Path)
     journal = small_run / ".report.s1sr-journal.jsonl"
     lines = _lines(journal)
     assert journal.read_bytes().startswith(MAGIC)
-    selected = len(lines[1]["scenarios"])
+    selected = len(lines[2]["scenarios"])
     assert selected >= 16  # 18.62 on one DMC (the features grow)
-    assert [line["kind"] for line in lines] == ["header", "selected"] + ["scenario"] * selected + ["end"]
+    kinds = ["header", "record", "selected"] + ["scenario"] * selected + ["end"]
+    assert [line["kind"] for line in lines] == kinds
+    assert lines[1]["waivers"] is None and len(lines[1]["signing"]["responses"]) == 1  # what the record carries
     header = lines[0]
     assert header["worker"] == "main" and header["format"] == 1 and header["s1sr_version"] == "4.3"
     assert header["dmc"] == ["secure-esme"] and header["shard"] is None
     assert len(header["catalogue_sha256"]) == 64 and len(header["features_sha256"]) == 64
     assert {line["run"] for line in lines} == {header["run"]}
-    scenario = lines[2]
+    scenario = lines[3]
     for key in ("id", "name", "outcome", "steps", "evidence", "duration_s", "worker", "finished", "schema"):
         assert key in scenario, key
     assert scenario["outcome"] == "passed" and scenario["worker"] == "main"
@@ -137,7 +130,7 @@ def test_a_run_without_a_report_folder_leaves_no_journal_behind(tmp_path: Path, 
 def test_a_journal_path_holding_something_else_is_refused_and_left_alone(tmp_path: Path) -> None:
     precious = tmp_path / "notes.txt"
     precious.write_text("not a journal\n")
-    line = _one_line_error(s1sr("run", "--clause", "18.62", "--journal", str(precious)))
+    line = one_line_error(s1sr("run", "--clause", "18.62", "--journal", str(precious)))
     assert "holds something that is not an s1sr journal" in line and str(precious) in line
     assert precious.read_text() == "not a journal\n"
 
@@ -230,7 +223,7 @@ def test_journals_that_are_not_one_run_are_refused_unless_allowed(tmp_path: Path
     _write_run(tmp_path / "c.jsonl", "r3", ["a"])
     _write_run(tmp_path / "d.jsonl", "r4", ["d"], _identity(s1sr="0.0.9"))
     for other, what in (("b", "its features (eeeeeeeeeeee...)"), ("d", "its s1sr (0.0.9)")):
-        line = _one_line_error(s1sr("report", str(tmp_path / "a.jsonl"), str(tmp_path / f"{other}.jsonl")))
+        line = one_line_error(s1sr("report", str(tmp_path / "a.jsonl"), str(tmp_path / f"{other}.jsonl")))
         assert line.startswith(f"s1sr: error: {tmp_path / other}.jsonl:1: {what} is not the one of ")
         assert line.endswith("or pass --allow-mixed")
     mixed = s1sr("report", "--allow-mixed", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"))
@@ -238,7 +231,7 @@ def test_journals_that_are_not_one_run_are_refused_unless_allowed(tmp_path: Path
     assert "all 2 applicable scenario(s) passed" in mixed.stdout
     # the same scenario from two runs is refused, mixed or not
     for args in (["a", "c"], ["a", "a"]):
-        line = _one_line_error(s1sr("report", "--allow-mixed", *(str(tmp_path / f"{n}.jsonl") for n in args)))
+        line = one_line_error(s1sr("report", "--allow-mixed", *(str(tmp_path / f"{n}.jsonl") for n in args)))
         assert "scenario a is in two runs" in line or "scenario a finished twice" in line
 
 
@@ -262,7 +255,7 @@ def test_files_that_are_not_journals_are_one_line_and_nothing_is_written(tmp_pat
     }
     for where, what in expected.items():
         name = where.partition(":")[0]
-        line = _one_line_error(s1sr("report", str(tmp_path / name), "--report-dir", str(tmp_path / "out")))
+        line = one_line_error(s1sr("report", str(tmp_path / name), "--report-dir", str(tmp_path / "out")))
         assert line == f"s1sr: error: {tmp_path / where}: {what}", line
     assert not (tmp_path / "out").exists()
 

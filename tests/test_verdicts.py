@@ -41,7 +41,7 @@ def test_a_k_selection_is_judged_on_what_it_selects(tmp_path: Path) -> None:
     done = s1sr("run", "-k", "JoinTimePeriod", "--report-dir", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     results = _results(tmp_path)
-    assert results["summary"] == {"passed": 30, "failed": 0, "error": 0, "not applicable": 0, "not run": 0}
+    assert results["summary"] == {"passed": 30, "failed": 0, "error": 0, "waived": 0, "not applicable": 0, "not run": 0}
     assert results["verdict"] == "CONFORMANT"
     assert results["exit_code"] == 0
     assert len(_scenarios(tmp_path)) == 30
@@ -54,7 +54,7 @@ def test_a_mark_selection_leaves_the_rest_out_of_the_record(tmp_path: Path) -> N
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert _results(tmp_path)["summary"] == {
-        "passed": 2, "failed": 0, "error": 0, "not applicable": 3, "not run": 0,
+        "passed": 2, "failed": 0, "error": 0, "waived": 0, "not applicable": 3, "not run": 0,
     }  # fmt: skip
     assert sorted(str(s["name"]) for s in _scenarios(tmp_path)) == [
         "S1SR 4.2 rejects the whole request when any listed HAN is busy (busy device first)",
@@ -95,7 +95,7 @@ def test_nothing_applicable_is_inconclusive(tmp_path: Path) -> None:
     assert done.returncode == 3, done.stdout + done.stderr
     assert "nothing applicable was judged" in done.stdout
     assert _results(tmp_path)["summary"] == {
-        "passed": 0, "failed": 0, "error": 0, "not applicable": 13, "not run": 0,
+        "passed": 0, "failed": 0, "error": 0, "waived": 0, "not applicable": 13, "not run": 0,
     }  # fmt: skip
 
 

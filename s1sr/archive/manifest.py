@@ -16,8 +16,9 @@ Fields (stable: added to, never renamed):
 - ``inputs``: ``features_sha256`` and ``catalogue_sha256`` (the run journal's digests), ``features`` and
   ``catalogue``: per folder read, ``folder``, ``source`` (``commit`` and ``dirty`` when the folder is in a
   git checkout, else null) and ``files`` (name within the folder -> SHA-256);
-- ``settings``: what ``s1sr run --rerun`` runs again with (version, DMCs, adapter and its options, S1SP,
-  target, features, catalogue, schema, signing key; paths absolute);
+- ``waivers``: the deviation register's judgement, as ``results.json``'s ``waivers`` (null without one);
+- ``settings``: what ``s1sr run --rerun`` runs again with (version, DMCs, adapter and its options or rig
+  pool, S1SP, target, features, catalogue, schema, signing key, waivers; paths absolute);
 - ``files``: every other file of the run's folder, name -> ``{"sha256", "bytes"}``.
 """
 

@@ -92,6 +92,10 @@ class RunArchive:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a folder of ours just made: nobody else holds it
         return cls(request, started, name, staging, lock, made)
 
+    def facts(self) -> dict[str, str]:
+        """The run's place in the archive, as its record carries it (the report header shows it): ``id``, ``name``."""
+        return {"id": self.name.rpartition("-")[2], "name": self.name}
+
     def run_options(self, options: RunOptions) -> RunOptions:
         """``options`` with the journal in the run's folder, when the run names no journal and no report folder."""
         if options.journal is None and options.report_dir is None:
@@ -114,6 +118,9 @@ class RunArchive:
             journal = settings.journal.path if settings.journal is not None else None
             if journal is not None and journal != self.journal and journal.is_file():  # --journal, or --report-dir's
                 _copy(journal, self.journal)
+            # The record the reports are rendered from carries the archive id and certificate fingerprints
+            # (the run put them there before it started), so the archived index.html shows its own id.
+            settings.record.archive = settings.record.archive or self.facts()
             for name, data in render_reports(settings.record, settings.catalogue).items():
                 write_new_file(self.staging / name, data)
             manifest = self._manifest(options, settings)
@@ -153,7 +160,7 @@ class RunArchive:
         return {
             "manifest": KIND,
             "format": FORMAT,
-            "id": self.name.rpartition("-")[2],
+            "id": self.facts()["id"],
             "name": self.name,
             "rerun_of": self.request.rerun_of,
             "started": self.started.isoformat(),
@@ -169,12 +176,14 @@ class RunArchive:
             "s1sp": record.s1sp,
             "target_url": target.url if target is not None else None,
             "xsd": record.xsd,
-            "signing": _signing(settings, options),
+            "signing": record.tool.get("signing")
+            or signing_facts(settings, options.workers > 0, options.signing_key is not None),
             "verdict": verdict,
             "verdict_reason": reason,
             "exit_code": record.exit_code(),
             "interrupted": record.interrupted,
             "summary": record.summary(),
+            "waivers": record.deviations,
             "inputs": {
                 "features_sha256": tool.get("features_sha256"),
                 "catalogue_sha256": tool.get("catalogue_sha256"),
@@ -208,8 +217,12 @@ def _new_folder(archive: Path, started: datetime) -> tuple[str, Path]:
         return name, staging
 
 
-def _signing(settings: RunSettings, options: RunOptions) -> dict[str, Any]:
-    """The certificates the run's SMETS1 Responses are signed with (or trusted to be), and the User's over DUIS."""
+def signing_facts(settings: RunSettings, on_workers: bool, key_given: bool) -> dict[str, Any]:
+    """The certificates the run's SMETS1 Responses are signed with (or trusted to be), and the User's over DUIS.
+
+    ``source``, ``responses`` and ``user`` (``sha256`` of the DER and ``subject`` of each), ``note``: the
+    manifest's ``signing``, and ``results.json``'s ``tool.signing`` (the report header shows it).
+    """
     target = settings.target_class
     if target is not None and target.settings is not None:
         return {
@@ -219,7 +232,7 @@ def _signing(settings: RunSettings, options: RunOptions) -> dict[str, Any]:
             "note": None,
         }
     credentials = settings.credentials
-    if options.workers and options.signing_key is None:
+    if on_workers and not key_given:
         # Each worker process generates its own test key: the one this process holds signed nothing.
         return {
             "source": credentials.source,

@@ -38,6 +38,8 @@ _OVERRIDES = {
     "adapter": "adapter",
     "adapter_options": "adapter_options",
     "device_url": "adapter_options",
+    "pool": "pool",
+    "waivers": "waivers",
     "timeout": "timeout_s",
     "s1sp": "s1sp",
     "s1sp_version": "s1sp_version",
@@ -49,6 +51,7 @@ _OVERRIDES = {
     "response_listen": "duis",
     "response_path": "duis",
     "response_timeout": "duis",
+    "user_keys": "duis",
     "feature_dirs": "feature_dirs",
     "catalogue": "catalogue",
     "xsd": "xsd",
@@ -74,6 +77,8 @@ def recorded_settings(options: RunOptions, settings: RunSettings) -> dict[str, A
         "clauses": list(options.clauses),
         "adapter": options.adapter,
         "adapter_options": list(options.adapter_options),
+        "pool": os.path.abspath(options.pool) if options.pool else None,
+        "waivers": os.path.abspath(options.waivers) if options.waivers else None,
         "timeout_s": options.timeout_s,
         "s1sp": options.s1sp,
         "s1sp_version": options.s1sp_version,
@@ -119,6 +124,10 @@ class Rerun:
             changes["adapter"] = recorded["adapter"]
             if "adapter_options" not in overridden:
                 changes["adapter_options"] = list(recorded.get("adapter_options") or [])
+        if "pool" not in overridden and recorded.get("pool"):
+            changes["pool"] = Path(recorded["pool"])
+        if "waivers" not in overridden and recorded.get("waivers"):
+            changes["waivers"] = Path(recorded["waivers"])
         if "duis" not in overridden and recorded.get("duis"):
             changes["duis"] = {
                 name: [Path(p) for p in value] if isinstance(value, list) else value

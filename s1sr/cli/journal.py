@@ -22,18 +22,29 @@ from s1sr.cli.app import err, main, out
     is_flag=True,
     help="Merge journals of different s1sr, S1SR versions, catalogues, feature sets or S1SPs.",
 )
-def report(journals: tuple[Path, ...], report_dir: Path | None, allow_mixed: bool) -> None:
+@click.option(
+    "--waivers",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Deviation register to judge the record with, instead of the one the run had (judged on today's date).",
+)
+def report(journals: tuple[Path, ...], report_dir: Path | None, allow_mixed: bool, waivers: Path | None) -> None:
     """Merge run journals into one record: print its table, publish its reports, exit with its verdict.
 
     JOURNAL is what `s1sr run` wrote (--journal FILE, or .DIR.s1sr-journal.jsonl beside --report-dir DIR);
     give every shard's journal to merge the shards of one run. A scenario id in two journals' runs is refused.
+    The deviation register the run had (s1sr run --waivers) applies again, judged on today's date;
+    --waivers FILE applies another instead.
     Exit code 0 CONFORMANT, 1 NOT CONFORMANT, 3 INCONCLUSIVE, 130 a run was interrupted or killed (its
     unfinished scenarios are not run), 2 journals that cannot be read or merged (nothing written).
     """
+    from s1sr.report.waivers import load_waivers
     from s1sr.report.writer import report_journals
     from s1sr.runner import render_summary
 
-    merged, catalogue = report_journals(list(journals), report_dir, allow_mixed=allow_mixed)
+    register = load_waivers(waivers) if waivers is not None else None
+    merged, catalogue = report_journals(list(journals), report_dir, allow_mixed=allow_mixed, waivers=register)
     render_summary(merged.record, catalogue, out)
     for line in merged.warnings:
         err.print(f"s1sr: warning: {line}", markup=False)

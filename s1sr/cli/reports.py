@@ -4,14 +4,83 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+from rich.console import Console
 
 from s1sr.catalogue import DEFAULT_VERSION, load_catalogue
-from s1sr.cli.app import main, out
+from s1sr.cli.app import err, main, out
 from s1sr.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from s1sr.diff import RunProgress
+
+
+class DiffProgressView:
+    """The progress of ``s1sr diff``'s four runs, on stderr (never mixed into the ``--json`` on stdout).
+
+    On a terminal, a live bar per run (scenarios finished of selected, failures and errors so far). On a log,
+    plain lines: each run's scenario count once it has collected them, a line every ``every_s`` seconds while
+    it goes, and at its end its verdict and counts, which a terminal keeps too.
+    """
+
+    def __init__(self, console: Console, every_s: float = 10.0) -> None:
+        self.console = console
+        self.every_s = every_s
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._told_selection = False
+        self._last = 0.0
+
+    def run_started(self, run: RunProgress) -> None:
+        """Show the run (a bar on a terminal; on a log its first line waits for its scenario count)."""
+        self._told_selection, self._last = False, time.monotonic()
+        if self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[tally]}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(run.label, total=None, tally="")
+
+    def run_advanced(self, run: RunProgress) -> None:
+        """Move the bar; on a log, say the scenario count once, then how far it is every ``every_s`` seconds."""
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, total=run.selected, completed=run.finished, tally=run.tally())
+            return
+        if run.selected is not None and not self._told_selection:
+            self._told_selection, self._last = True, time.monotonic()
+            self._say(f"{run.label}: {run.selected} scenarios selected")
+        elif run.selected is not None and time.monotonic() - self._last >= self.every_s:
+            self._last = time.monotonic()
+            tally = f" ({run.tally()})" if run.tally() else ""
+            self._say(f"{run.label}: {run.finished} of {run.selected} finished{tally}")
+
+    def run_finished(self, run: RunProgress) -> None:
+        """The run's verdict, counts and time, as a line that stays."""
+        self.close()
+        self._say(f"{run.label}: {run.verdict} in {run.seconds:.1f} s ({run.counts()})")
+
+    def close(self) -> None:
+        """Take the live bar away (at a run's end, or when the diff stops). Idempotent."""
+        if self._progress is not None:
+            self._progress.stop()
+        self._progress, self._task = None, None
+
+    def _say(self, line: str) -> None:
+        self.console.print(line, markup=False)
 
 
 @main.command()
@@ -23,7 +92,11 @@ from s1sr.errors import ConfigError, InputError
 @click.option("--xsd", default=None, help="DUIS schema for the runs (else S1SR_DUIS_XSD, else pyproject).")
 def diff(a: str, b: str, dmcs: tuple[str, ...], report_dir: Path | None, as_json: bool, xsd: str | None) -> None:
     """Compare two S1SR versions, or a version with and without packs (4.3 4.3+MP312): clauses, Annex C, SRV
-    rules, and behaviours that differ."""
+    rules, and behaviours that differ.
+
+    Four runs give the evidence (each version's S1SP on its own scenarios and on the other's); their progress
+    goes to stderr, so that --json leaves stdout to the JSON.
+    """
     from rich.table import Table
 
     from s1sr.catalogue import default_dmcs, find_dmc
@@ -37,7 +110,11 @@ def diff(a: str, b: str, dmcs: tuple[str, ...], report_dir: Path | None, as_json
     for name in dmcs:
         find_dmc(name)
     work = report_dir / "runs" if report_dir is not None else None
-    result = version_diff(a, b, list(dmcs) or default_dmcs(), xsd, work)
+    view = DiffProgressView(err)  # stderr, with --json too: stdout holds the JSON only
+    try:
+        result = version_diff(a, b, list(dmcs) or default_dmcs(), xsd, work, view)
+    finally:
+        view.close()
     if report_dir is not None:
         write_diff(result, report_dir)
     if as_json:

@@ -10,13 +10,15 @@ import click
 from s1sr.catalogue import DEFAULT_VERSION
 from s1sr.cli.app import CATALOGUE_OPTION, FEATURES_OPTION, err, main, out
 from s1sr.cli.archive import archive_options, with_archive
+from s1sr.cli.profiles import ProfiledCommand, profile_options
 
 
-class RunCommand(click.Command):
+class RunCommand(ProfiledCommand):
     """``s1sr run``'s own options are parsed by click; only what follows ``--`` reaches pytest.
 
     So a typo is "No such option: --dmcs (Possible options: --dmc)" and a stray word is refused,
-    instead of either reaching pytest as an argument it does not understand.
+    instead of either reaching pytest as an argument it does not understand. Settings may come from a
+    run profile (``--profile NAME``; see :mod:`s1sr.cli.profiles`), which the command line overrides.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -29,6 +31,7 @@ class RunCommand(click.Command):
 
 
 @main.command(cls=RunCommand)
+@profile_options
 @click.option("--s1sr-version", default=DEFAULT_VERSION, show_default=True, help="S1SR version to test against.")
 @click.option(
     "--modification",
@@ -49,7 +52,20 @@ class RunCommand(click.Command):
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds allowed per device command.")
 @click.option("--adapter", default="simulated", show_default=True, help="Device adapter: name or module:attr.")
 @click.option("--adapter-option", "adapter_options", multiple=True, help="KEY=VALUE for the adapter (repeatable).")
-@click.option("--device-url", default=None, help="Endpoint of the remote adapter (same as --adapter-option url=...).")
+@click.option(
+    "--device-url",
+    multiple=True,
+    help="Endpoint of the remote adapter (same as --adapter-option url=...); given more than once, a pool of rigs "
+    "of the run's one DMC (see --pool).",
+)
+@click.option(
+    "--pool",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Lab rigs for --adapter remote (TOML of [[rig]]: url, dmc, optional name, token): each scenario leases "
+    "one rig of its DMC; without --workers, the run uses as many workers as rigs (docs/pools.md).",
+)
 @click.option(
     "--target",
     type=click.Choice(["in-process", "duis"]),
@@ -97,7 +113,12 @@ class RunCommand(click.Command):
     "--signing-key", type=click.Path(path_type=Path), help="PEM P-256 key to sign responses (default: generated)."
 )
 @click.option("--signing-cert", type=click.Path(path_type=Path), help="PEM certificate of --signing-key.")
-@click.option("--workers", default=0, show_default=True, help="Run on this many pytest-xdist worker processes.")
+@click.option(
+    "--workers",
+    default=0,
+    show_default=True,
+    help="Run on this many pytest-xdist worker processes (with a pool of rigs, default: as many as rigs).",
+)
 @click.option("--shard", default=None, metavar="K/N", help="Run only part K of N (merge parts with s1sr report).")
 @click.option(
     "--journal",
@@ -110,6 +131,13 @@ class RunCommand(click.Command):
     default=None,
     metavar="EXPR",
     help="Run only scenarios whose names match EXPR (pytest's -k, e.g. -k JoinTimePeriod).",
+)
+@click.option(
+    "--waivers",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Deviation register (TOML of [[waiver]]): failures and errors a live waiver covers are reported waived.",
 )
 @archive_options
 @click.argument("extra", nargs=-1, metavar="[-- PYTEST-ARGS]")
@@ -127,7 +155,8 @@ def run(
     timeout: float,
     adapter: str,
     adapter_options: tuple[str, ...],
-    device_url: str | None,
+    device_url: tuple[str, ...],
+    pool: Path | None,
     target: str,
     s1sp: str | None,
     duis_url: str | None,
@@ -145,6 +174,7 @@ def run(
     shard: str | None,
     journal: Path | None,
     select: str | None,
+    waivers: Path | None,
     extra: tuple[str, ...],
 ) -> None:
     """Run the clause scenarios against the reference S1SP and the simulated devices.
@@ -158,8 +188,10 @@ def run(
     appended to the run's journal as it finishes; ``s1sr report`` renders reports from journals
     (a killed run's, or the shards' of one run). The run is kept in the archive (s1sr-runs/ here; see
     s1sr runs) unless --no-archive; its last line names the run's folder there.
-    Exit code 0 CONFORMANT: every selected applicable scenario passed; 1 NOT CONFORMANT: one failed;
-    3 INCONCLUSIVE: no failure, but errors, scenarios not run, or nothing applicable; 2: bad usage
+    --waivers FILE names the deviation register: a failure or error a live waiver covers is reported
+    waived, and the run is CONFORMANT when every non-pass is waived (see docs/waivers.md).
+    Exit code 0 CONFORMANT: every selected applicable scenario passed or is waived; 1 NOT CONFORMANT: one
+    failed; 3 INCONCLUSIVE: no failure, but errors, scenarios not run, or nothing applicable; 2: bad usage
     or configuration (nothing run); 130: interrupted.
     """
     from s1sr.catalogue.modifications import with_modifications
@@ -194,7 +226,7 @@ def run(
         signing_key=signing_key,
         signing_cert=signing_cert,
         adapter=adapter,
-        adapter_options=list(adapter_options) + ([f"url={device_url}"] if device_url else []),
+        adapter_options=list(adapter_options) + [f"url={url}" for url in device_url],
         s1sp=s1sp,
         s1sp_version=s1sp_version,
         target=target,
@@ -213,8 +245,10 @@ def run(
             if value not in (None, [])
         },
         workers=workers,
+        pool=pool,
         shard=shard,
         journal=journal,
+        waivers=waivers,
     )
     options = with_archive(ctx, options)  # --archive-dir, --no-archive, --rerun: see s1sr.cli.archive
     sys.exit(run_suite(options, out, err))

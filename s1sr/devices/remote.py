@@ -18,6 +18,14 @@ A device that does not answer within ``timeout_s`` is reported as HTTP 504 with
 ``"kind": "fault"``; a malformed call as 400. DeviceInfo is ``{device_id, device_model,
 device_type, han}``. With a token, every call sends ``Authorization: Bearer TOKEN``.
 
+Two kinds of failure are told apart, for a pool of rigs (:mod:`s1sr.devices.pool`): the rig
+answered, in protocol v1, that its device or the call failed (400, 413, 500, 502 with the
+protocol's error body: a :class:`DeviceFault`, and the next scenario may use the rig again), or
+the rig itself stopped answering: no connection, no answer in time, a timeout the endpoint
+reports (504), or an answer outside protocol v1 (any other status, a redirect, an error without
+the protocol's body, a body that is not the call's answer). Those raise :class:`EndpointDown` or
+:class:`EndpointTimeout` (both :class:`RigDown`).
+
 Options: ``url`` (``--device-url``), ``token`` (else the environment variable
 ``S1SR_DEVICE_TOKEN``) and ``timeout_s``, the run's ``--timeout``: every call ends within
 its timeout plus :data:`TRANSPORT_MARGIN_S`, answers or not. Answers are read up to
@@ -46,7 +54,21 @@ TRANSPORT_MARGIN_S = 5.0
 #: Environment variable holding the endpoint's token (safer than a command line, which others can read).
 TOKEN_VARIABLE = "S1SR_DEVICE_TOKEN"
 OPTIONS = ("url", "token", "timeout_s")
+#: Error answers in which the rig reports on its device or on the call: the rig itself still answers.
+DEVICE_STATUSES = frozenset({400, 413, 500, 502})
 T = TypeVar("T")
+
+
+class RigDown(DeviceError):
+    """The endpoint itself stopped answering (not one device's fault): no answer, none in time, or none in protocol."""
+
+
+class EndpointDown(RigDown, DeviceFault):
+    """No connection to the endpoint, or an answer outside protocol v1."""
+
+
+class EndpointTimeout(RigDown, DeviceTimeout):
+    """No answer from the endpoint in time, or the endpoint reported that its devices did not answer (504)."""
 
 
 class RemoteAdapter(DeviceAdapter):
@@ -78,28 +100,7 @@ class RemoteAdapter(DeviceAdapter):
     @classmethod
     def create(cls, dmc: DMC, options: Mapping[str, str]) -> RemoteAdapter:
         """Connect to ``url`` and check that the endpoint holds the DMC's meter model (ConfigError if not)."""
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown or "url" not in options:
-            raise ConfigError(
-                "the remote adapter needs --device-url URL"
-                + (f" and has no option {', '.join(unknown)}" if unknown else ""),
-                "--adapter remote",
-                "options: url=URL, token=TOKEN (or S1SR_DEVICE_TOKEN), timeout_s=SECONDS",
-            )
-        url = _check_url(options["url"])
-        token = options.get("token", os.environ.get(TOKEN_VARIABLE) or None)
-        if token is not None:
-            try:
-                wire.check_token(token)
-            except wire.WireError as exc:
-                raise ConfigError(str(exc), f"--adapter-option token / {TOKEN_VARIABLE}") from None
-        timeout_s = DEFAULT_TIMEOUT_S
-        if "timeout_s" in options:
-            try:
-                timeout_s = wire.check_timeout(_number(options["timeout_s"]))
-            except wire.WireError as exc:
-                raise ConfigError(str(exc), "--adapter-option timeout_s", "give seconds, e.g. 30") from None
-        adapter = cls(dmc, url, token=token, timeout_s=timeout_s)
+        adapter = cls.from_options(dmc, options)
         try:
             models = {d.device_model for d in adapter.devices()}
         except DeviceError as exc:
@@ -113,6 +114,32 @@ class RemoteAdapter(DeviceAdapter):
                 "run the endpoint for this DMC or choose the DMC it serves",
             )
         return adapter
+
+    @classmethod
+    def from_options(cls, dmc: DMC, options: Mapping[str, str]) -> RemoteAdapter:
+        """The adapter the options describe, checked but not yet connected (ConfigError for a bad option)."""
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown or "url" not in options:
+            raise ConfigError(
+                "the remote adapter needs --device-url URL"
+                + (f" and has no option {', '.join(unknown)}" if unknown else ""),
+                "--adapter remote",
+                "options: url=URL, token=TOKEN (or S1SR_DEVICE_TOKEN), timeout_s=SECONDS",
+            )
+        url = check_url(options["url"])
+        token = options.get("token", os.environ.get(TOKEN_VARIABLE) or None)
+        if token is not None:
+            try:
+                wire.check_token(token)
+            except wire.WireError as exc:
+                raise ConfigError(str(exc), f"--adapter-option token / {TOKEN_VARIABLE}") from None
+        timeout_s = DEFAULT_TIMEOUT_S
+        if "timeout_s" in options:
+            try:
+                timeout_s = wire.check_timeout(_number(options["timeout_s"]))
+            except wire.WireError as exc:
+                raise ConfigError(str(exc), "--adapter-option timeout_s", "give seconds, e.g. 30") from None
+        return cls(dmc, url, token=token, timeout_s=timeout_s)
 
     def reset(self) -> None:
         """POST /v1/reset."""
@@ -163,22 +190,22 @@ class RemoteAdapter(DeviceAdapter):
                 status = answer.status_code
                 if 300 <= status < 400:
                     location = wire.cut(answer.headers.get("location", "nowhere"), 100)
-                    raise DeviceFault(
+                    raise EndpointDown(
                         f"device endpoint {self.url} answered {call} with a redirect (HTTP {status} to {location}): "
                         "redirects are refused; give the endpoint's own URL"
                     )
                 said = f"device endpoint {self.url} answered {call}"
-                data = read_answer(answer, wire.MAX_ANSWER_BYTES, started + deadline_s, said, DeviceFault)
+                data = read_answer(answer, wire.MAX_ANSWER_BYTES, started + deadline_s, said, EndpointDown)
         except httpx.TimeoutException:
-            raise DeviceTimeout(f"no answer from {self.url} to {call} within {deadline_s:g} s") from None
+            raise EndpointTimeout(f"no answer from {self.url} to {call} within {deadline_s:g} s") from None
         except httpx.HTTPError as exc:
-            raise DeviceFault(f"cannot reach the device endpoint {self.url} ({call}): {wire.cut(str(exc))}") from None
+            raise EndpointDown(f"cannot reach the device endpoint {self.url} ({call}): {wire.cut(str(exc))}") from None
         if status != 200:
             self._refused(call, status, data)
         try:
             return wire.parse_json(data, "the answer")
         except wire.WireError as exc:
-            raise DeviceFault(f"device endpoint {self.url} answered {call} out of protocol v1: {exc}") from None
+            raise EndpointDown(f"device endpoint {self.url} answered {call} out of protocol v1: {exc}") from None
 
     def _refused(self, call: str, status: int, data: bytes) -> None:
         """Raise the DeviceError an error answer stands for."""
@@ -188,21 +215,23 @@ class RemoteAdapter(DeviceAdapter):
             error = None
         kind, message = error or ("", f"HTTP {status}")
         if status == 504 or kind == "timeout":
-            raise DeviceTimeout(message)
+            raise EndpointTimeout(message)
         hint = f"; give its token with {TOKEN_VARIABLE} or --adapter-option token=..." if status == 401 else ""
-        raise DeviceFault(f"device endpoint {self.url} answered {call} with HTTP {status}: {message}{hint}")
+        # A proxy's 502 without the protocol's error body says the rig behind it is gone, not its device.
+        refused = DeviceFault if status in DEVICE_STATUSES and error is not None else EndpointDown
+        raise refused(f"device endpoint {self.url} answered {call} with HTTP {status}: {message}{hint}")
 
     def _read(self, method: str, name: str, reader: Callable[[Any], T], answer: Any) -> T:
-        """``reader(answer)``, a protocol break being a DeviceFault naming the endpoint and the call."""
+        """``reader(answer)``, a protocol break being an EndpointDown naming the endpoint and the call."""
         try:
             return reader(answer)
         except wire.WireError as exc:
-            raise DeviceFault(
+            raise EndpointDown(
                 f"device endpoint {self.url} answered {method} {wire.PATHS[name]} out of protocol v1: {exc}"
             ) from None
 
 
-def _check_url(url: str) -> str:
+def check_url(url: str) -> str:
     """An http(s) URL with a host and no credentials, query or fragment; ConfigError if not."""
     try:
         parsed = httpx.URL(url)
@@ -217,6 +246,19 @@ def _check_url(url: str) -> str:
             "give the endpoint's base URL; pass a token with S1SR_DEVICE_TOKEN",
         )
     return url
+
+
+def endpoint_key(url: str) -> str:
+    """The endpoint ``url`` names, written one way: two URLs with the same key reach the same rig.
+
+    Scheme and host in lower case, the port always given, the path without a trailing ``/`` or
+    the protocol's ``/v1`` (which name the same endpoint, as :class:`RemoteAdapter` joins them).
+    """
+    parsed = httpx.URL(url)
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme, 0)
+    path = parsed.path.rstrip("/").removesuffix("/v1").rstrip("/")
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    return f"{parsed.scheme.lower()}://{host.lower()}:{port}{path}"
 
 
 def _number(text: str) -> float:

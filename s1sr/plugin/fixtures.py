@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from s1sr.catalogue import find_dmc
+from s1sr.devices.pool import RigPool, RigUnavailable
 from s1sr.devices.recording import RecordingAdapter
 from s1sr.devices.registry import create_adapter
-from s1sr.plugin.keys import SESSION_KEY
+from s1sr.plugin.keys import RESULT_KEY, SESSION_KEY
 from s1sr.plugin.settings import RunSettings, settings_of
 from s1sr.s1sp.api import S1SP
 from s1sr.s1sp.clock import ManualClock
@@ -24,8 +27,17 @@ def s1sr_settings(request: pytest.FixtureRequest) -> RunSettings:
 
 
 @pytest.fixture
-def device_adapter(s1sr_settings: RunSettings, s1sr_dmc: str) -> Iterator[RecordingAdapter]:
-    """The estate under test, in its starting state, with every command it receives recorded."""
+def device_adapter(
+    request: pytest.FixtureRequest, s1sr_settings: RunSettings, s1sr_dmc: str
+) -> Iterator[RecordingAdapter]:
+    """The estate under test, in its starting state, with every command it receives recorded.
+
+    With a pool of rigs, the estate is a rig of the DMC leased for this scenario alone, and let go
+    when it ends (:mod:`s1sr.devices.pool`); no rig left, the scenario is ``not run``.
+    """
+    if s1sr_settings.pool is not None:
+        yield from _leased(request, s1sr_settings, s1sr_settings.pool, s1sr_dmc)
+        return
     inner = create_adapter(s1sr_settings.adapter, find_dmc(s1sr_dmc), s1sr_settings.adapter_options)
     adapter = RecordingAdapter(inner)
     try:
@@ -35,6 +47,48 @@ def device_adapter(s1sr_settings: RunSettings, s1sr_dmc: str) -> Iterator[Record
         adapter.close()
 
 
+def _leased(
+    request: pytest.FixtureRequest, settings: RunSettings, pool: RigPool, dmc: str
+) -> Iterator[RecordingAdapter]:
+    """A rig of ``dmc`` leased from the pool for this scenario; the record names it."""
+    result = request.node.stash.get(RESULT_KEY, None)
+    run = settings.journal.run if settings.journal is not None else None
+    try:
+        with pool.lease(
+            dmc, settings.adapter_options, run=run, worker=_worker_number(request.config), log=_log(request.config)
+        ) as leased:
+            if result is not None:
+                result.rig = leased.rig.name
+            try:
+                yield leased.adapter
+            finally:
+                if leased.lost and result is not None and result.outcome != "error":
+                    # The rig broke under the scenario: whatever the S1SP made of that, nothing was judged.
+                    result.outcome = "error"
+                    result.reason = f"device error: rig {leased.rig.label()} left the pool: {leased.lost}"
+    except RigUnavailable as exc:  # raised before the scenario began (pytest never throws into a fixture)
+        pytest.skip(str(exc))  # selected but not reached: not run
+
+
+def _worker_number(config: pytest.Config) -> int:
+    """This process's pytest-xdist worker number (``gw3``: 3), 0 without workers."""
+    worker = str(getattr(config, "workerinput", {}).get("workerid", ""))
+    number = worker.removeprefix("gw")
+    return int(number) if number.isdecimal() else 0
+
+
+def _log(config: pytest.Config) -> Callable[[str], None]:
+    """Where a rig's leaving is told: standard error, past pytest's capture, as it happens (workers' too)."""
+
+    def log(line: str) -> None:
+        capture = config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+            sys.stderr.write(f"s1sr: {line}\n")
+            sys.stderr.flush()
+
+    return log
+
+
 @pytest.fixture
 def s1sp_clock() -> ManualClock:
     """The scenario's clock, which the S1SP under test keeps time by in process (steps move it)."""
@@ -42,9 +96,7 @@ def s1sp_clock() -> ManualClock:
 
 
 @pytest.fixture
-def s1sp(
-    s1sr_settings: RunSettings, s1sr_dmc: str, device_adapter: RecordingAdapter, s1sp_clock: ManualClock
-) -> S1SP:
+def s1sp(s1sr_settings: RunSettings, s1sr_dmc: str, device_adapter: RecordingAdapter, s1sp_clock: ManualClock) -> S1SP:
     """The S1SP under test, configured for the run's S1SR version and this DMC, keeping the scenario's time.
 
     Over DUIS it is the run's target, sharing one client and response listener for the whole

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from s1sr.bundle import steps_dir
 from s1sr.catalogue import DEFAULT_VERSION
 from s1sr.errors import ConfigError, S1srError
 from s1sr.plugin.journaling import JOURNAL_KEY, is_controller, is_worker, open_journal, worker_target
+from s1sr.plugin.keys import RESULT_KEY
 from s1sr.plugin.settings import (
     ACTIVE,
     DUIS,
@@ -25,7 +27,8 @@ from s1sr.plugin.settings import (
     build_settings,
     claim_reports,
 )
-from s1sr.report.journal import start_journal
+from s1sr.report.journal import record_facts, start_journal
+from s1sr.report.waivers import load_waivers
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,6 +93,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "temporary one on pytest-xdist workers)",
     )
     group.addoption("--s1sr-shard", default=None, metavar="K/N", help="run only part K of N of the scenarios")
+    group.addoption(
+        "--s1sr-pool",
+        default=None,
+        metavar="FILE",
+        help="lab rigs (TOML of [[rig]]: url, dmc, optional name and token) for the remote adapter: each scenario "
+        "leases one rig of its DMC",
+    )
+    group.addoption(
+        "--s1sr-waivers",
+        default=None,
+        metavar="FILE",
+        help="deviation register (TOML of [[waiver]]): failures and errors it covers, while live, are reported waived",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -140,6 +156,10 @@ def pytest_configure(config: pytest.Config) -> None:
     ACTIVE.append(settings)
     config.stash[SETTINGS_KEY] = settings
     open_journal(config, settings)
+    writer = config.stash.get(JOURNAL_KEY, None)
+    if writer is not None and not is_worker(config):  # the process that publishes: what the record carries
+        writer.append("record", record_facts(settings.record))
+    config.pluginmanager.register(OutcomeOnReport(), "s1sr-outcome-on-report")
     for module in _step_modules(steps_dir()):
         if not config.pluginmanager.is_registered(module):
             config.pluginmanager.register(module, module.__name__)
@@ -164,6 +184,27 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 _OWN_CLAIM = pytest.StashKey[bool]()
 
 
+#: The ``user_properties`` name of a scenario example's outcome on its teardown report.
+OUTCOME_PROPERTY = "s1sr_outcome"
+
+
+class OutcomeOnReport:
+    """Puts each scenario example's outcome on its teardown report, as ``(OUTCOME_PROPERTY, outcome)``.
+
+    pytest-xdist sends reports, not items, to its controller: with the outcome on the report, ``s1sr run``'s
+    live tally counts failures and errors as they happen, on workers as in one process.
+    """
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        """Outermost, so the verdict hook has decided the outcome when this reads it."""
+        report: pytest.TestReport = yield
+        result = item.stash.get(RESULT_KEY, None)
+        if report.when == "teardown" and result is not None:
+            report.user_properties.append((OUTCOME_PROPERTY, result.outcome))
+        return report
+
+
 class SettingsHandoff:
     """Settings that ``s1sr run`` checked (and whose report folder it claimed) before starting pytest.
 
@@ -177,7 +218,10 @@ class SettingsHandoff:
 
 def config_settings(config: pytest.Config) -> RunSettings:
     """The run settings from the plugin's options (checked as ``s1sr run`` checks them)."""
-    return build_settings(
+    waivers = config.getoption("--s1sr-waivers")
+    # Only the process that renders judges waivers; a pytest-xdist worker leaves the file to its controller.
+    register = load_waivers(Path(waivers)) if waivers and not is_worker(config) else None
+    settings = build_settings(
         version=config.getoption("--s1sr-version"),
         dmcs=list(config.getoption("--dmc")),
         feature_dirs=[Path(p) for p in config.getoption("--s1sr-features")],
@@ -196,7 +240,10 @@ def config_settings(config: pytest.Config) -> RunSettings:
         target=config.getoption("--s1sr-target"),
         duis={name: config.getoption(f"--s1sr-{option}") for name, option in DUIS_OPTIONS.items()},
         option_prefix="--s1sr-",
+        pool=config.getoption("--s1sr-pool"),
     )
+    settings.record.use_waivers(register)
+    return settings
 
 
 def refuse_workers_over_duis(settings: RunSettings, on_workers: bool, option: str = "--workers") -> None:

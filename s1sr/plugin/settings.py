@@ -16,6 +16,7 @@ import pytest
 from s1sr.authoring import refuse_authoring_problems
 from s1sr.bundle import features_dir
 from s1sr.catalogue import Catalogue, default_dmcs, find_dmc, load_catalogue
+from s1sr.devices.pool import RigPool, run_rigs
 from s1sr.devices.registry import adapter_class
 from s1sr.devices.simulated import SimulatedAdapter
 from s1sr.duis.schema import DuisSchema, find_schema, load_schema
@@ -89,6 +90,8 @@ class RunSettings:
     observes: frozenset[str] = EVERY_VIEW
     #: Certificates that may sign the SMETS1 Responses (empty: ``credentials``' own).
     s1sp_certificates: tuple[bytes, ...] = ()
+    #: The lab rigs each scenario leases one of (``--pool``, or ``--device-url`` repeated); None: no pool.
+    pool: RigPool | None = None
 
     def start_target(self) -> None:
         """Start the DUIS target's client and response listener (nothing in process); ConfigError if it cannot."""
@@ -145,6 +148,7 @@ def build_settings(
     target: str = IN_PROCESS,
     duis: Mapping[str, Any] | None = None,
     option_prefix: str = "--",
+    pool: str | Path | None = None,
 ) -> RunSettings:
     """Check and resolve what a run needs; :class:`S1srError` (one line) for anything wrong.
 
@@ -154,12 +158,17 @@ def build_settings(
     ``s1sp`` None means not given (the reference S1SP in process). ``duis`` holds the DUIS
     target's options by :data:`DUIS_OPTIONS` field (None or absent: not given); an option
     of one target given with the other is refused, named as ``option_prefix`` + its name.
+    ``pool`` is a pool file of lab rigs (:mod:`s1sr.devices.pool`); ``url=`` given more than
+    once in ``adapter_options`` makes a pool too.
     """
     given = {name: value for name, value in (duis or {}).items() if value not in (None, "", (), [])}
     check_target(target, given, s1sp, s1sp_version, signing_key, signing_cert, adapter, option_prefix)
     check_timeout(timeout_s)
     part = parse_shard(shard, shard_option) if shard is not None else None
     catalogue = load_catalogue(version)
+    # A pool's DMCs are the run's when none is named; each rig's URL is its own, not an adapter option.
+    rigs = run_rigs(pool, adapter, adapter_options, dmcs, target, option_prefix)
+    dmcs, adapter_options = rigs.dmcs, rigs.adapter_options
     dmcs = list(dict.fromkeys(dmcs)) or default_dmcs()
     for name in dmcs:
         find_dmc(name)
@@ -217,7 +226,10 @@ def build_settings(
         s1sp_catalogue,
         shard=part,
         target=target,
+        pool=rigs.pool,
     )
+    if rigs.pool is not None:  # the record's header names every rig of the run
+        record.adapter = rigs.pool.describe(dmcs)
     if target_class is not None:
         settings.target_class = target_class
         settings.counters = OriginatorCounter.from_clock()  # above every counter of an earlier run's

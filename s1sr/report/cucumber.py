@@ -20,6 +20,9 @@ def cucumber_json(record: RunRecord) -> bytes:
 
     The format has no place for a run's verdict, so every feature carries it as a tag
     (``@run-conformant``, ``@run-not-conformant``, ``@run-inconclusive``) and in its description.
+    Nor for a known deviation: a ``waived`` scenario is tagged ``@waived``, its description names the
+    waiver, and its failed (or errored) step is ``skipped``, as junit.xml has it, so a dashboard does not
+    count a failure the run's verdict has accepted.
     """
     verdict, reason = record.verdict_and_reason()
     run_tag = {"name": f"@run-{_slug(verdict)}", "line": 1}
@@ -39,8 +42,11 @@ def cucumber_json(record: RunRecord) -> bytes:
             },
         )
         steps = []
+        waived = s.outcome == "waived"
         for step in s.steps or []:
             status = STATUS.get(step["status"], "skipped")
+            if waived and status == "failed":
+                status = "skipped"
             entry: dict[str, Any] = {
                 "keyword": f"{step['keyword']} ",
                 "name": step["text"],
@@ -68,7 +74,7 @@ def cucumber_json(record: RunRecord) -> bytes:
                 "id": f"{feature['id']};{_slug(s.id)}",
                 "keyword": "Scenario",
                 "name": f"{s.name} [{s.dmc}]",
-                "description": "",
+                "description": _waiver_words(s.waived_outcome, s.waiver) if waived else "",
                 "line": (s.steps[0]["line"] if s.steps else 1),
                 "type": "scenario",
                 "tags": [{"name": f"@clause-{c}", "line": 1} for c in s.clauses]
@@ -78,3 +84,13 @@ def cucumber_json(record: RunRecord) -> bytes:
             }
         )
     return json.dumps(list(features.values()), indent=2).encode("utf-8")
+
+
+def _waiver_words(outcome: str | None, waiver: dict[str, Any] | None) -> str:
+    """A waived scenario's description: the outcome it had and the waiver that covers it."""
+    if waiver is None:
+        return f"waived ({outcome})"
+    return (
+        f"waived ({outcome}) by waiver {waiver['number']}: {waiver['reason']} [{waiver['reference']}], "
+        f"accepted by {waiver['accepted_by']}, expires {waiver['expires']}"
+    )

@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 
 from s1sr.catalogue import Catalogue, clause_key
-from s1sr.report.results import CONFORMANT, NOT_CONFORMANT, VERDICTS, RunRecord, ScenarioResult
+from s1sr.report.results import CONFORMANT, NOT_CONFORMANT, RunRecord, ScenarioResult
 
 
 def _environment() -> Environment:
@@ -33,8 +33,10 @@ def value_words(value: Any) -> str:
     return str(value)
 
 
-#: The order scenarios are listed in: what needs attention first.
-OUTCOME_ORDER = ("failed", "error", "not run", "passed", "not applicable")
+#: The order scenarios are listed in: what needs attention first; known deviations after the unknown ones.
+OUTCOME_ORDER = ("failed", "error", "not run", "waived", "passed", "not applicable")
+#: The outcomes a clause row links to the first scenario of.
+LINKED = ("failed", "error", "not run", "waived")
 
 
 def anchor(scenario: ScenarioResult, index: int) -> str:
@@ -43,7 +45,7 @@ def anchor(scenario: ScenarioResult, index: int) -> str:
 
 
 def ordered(record: RunRecord) -> list[tuple[str, ScenarioResult]]:
-    """The scenarios, failures first, then errors, not run, passed, not applicable; each in clause, then DMC order."""
+    """The scenarios: failures, errors, not run, waived, passed, not applicable; each in clause, then DMC order."""
     positions = {id(s): i for i, s in enumerate(record.scenarios)}
 
     def key(s: ScenarioResult) -> tuple[Any, ...]:
@@ -54,7 +56,8 @@ def ordered(record: RunRecord) -> list[tuple[str, ScenarioResult]]:
 
 
 def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
-    """Render the report page for ``record``."""
+    """Render the report page for ``record`` (its deviation register judged first, if not yet)."""
+    record.apply_waivers()
     template_text = resources.files("s1sr.report").joinpath("templates", "index.html.j2").read_text(encoding="utf-8")
     template = _environment().from_string(template_text)
     scenarios = ordered(record)
@@ -62,7 +65,7 @@ def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
     for clause_id, counts in record.by_clause().items():
         clause = catalogue.clause(clause_id)
         links = {}
-        for outcome in ("failed", "error", "not run"):
+        for outcome in LINKED:
             found = next(
                 (a for a, s in scenarios if s.outcome == outcome and clause_id in (s.clauses or ["(no clause)"])), None
             )
@@ -89,11 +92,38 @@ def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
         verdict_class={CONFORMANT: "ok", NOT_CONFORMANT: "bad"}.get(verdict, "unsure"),
         summary=record.summary(),
         not_observable=record.not_observable(),
-        verdicts=VERDICTS,
+        verdicts=record.shown_verdicts(),
         clause_rows=rows,
         scenarios=scenarios,
+        deviations=deviation_rows(record, {s.id: a for a, s in scenarios}),
+        register=record.deviations,
+        signing=record.tool.get("signing"),
         tool=record.tool,
         outcome_classes={c.code: c.name for c in catalogue.outcomes},
         modifications=catalogue.modifications,
     )
     return page.encode("utf-8")
+
+
+def deviation_rows(record: RunRecord, anchors: dict[str, str]) -> list[dict[str, Any]]:
+    """The deviation register's waivers as the page lists them: applied, then expired, then unused.
+
+    Each is the waiver's fields with ``status`` and ``links``: ``(anchor, scenario id)`` of every scenario it
+    waived (applied) or would have waived (expired).
+    """
+    judged = record.deviations
+    if judged is None:
+        return []
+    rows: list[dict[str, Any]] = []
+    for status, key in (("applied", "scenarios"), ("expired", "would_cover"), ("unused", None)):
+        for waiver in judged[status]:
+            ids = waiver.get(key, []) if key else []
+            rows.append(
+                waiver
+                | {
+                    "status": status,
+                    "links": [(anchors[i], i) for i in ids if i in anchors],
+                    "note": waiver.get("note"),
+                }
+            )
+    return rows

@@ -29,15 +29,22 @@ for a run without workers, ``controller`` and ``gw0``, ``gw1``... under pytest-x
   ``example``, ``nodeid``, ``position`` (its place in the run before ``--shard`` split it).
 - ``scenario``, one per finished scenario example: the scenario as ``results.json`` has it (``id``,
   ``name``, ``example``, ``feature``, ``feature_file``, ``clauses``, ``srvs``, ``dmc``, ``outcome``,
-  ``duration_s``, ``reason``, ``evidence``, ``steps``, ``mismatch``), and ``nodeid``, ``position``,
+  ``duration_s``, ``reason``, ``evidence``, ``steps``, ``mismatch``, ``rig``), and ``nodeid``, ``position``,
   ``finished`` (ISO 8601 UTC, to the microsecond) and ``schema``: the requests and responses this
   scenario validated (``requests_validated``, ``responses_validated``, ``invalid``), which add up to the run's.
 - ``crashed``, by the controller: ``nodeid`` and ``reason`` of a scenario whose worker died under it
   (it is an ``error``).
+- ``record``, at most one per run, by the process that publishes (``main`` or ``controller``): what the record
+  carries besides its scenarios, each null when absent: ``signing`` (the certificate fingerprints, as
+  ``results.json``'s ``tool.signing``), ``archive`` (``id`` and ``name`` of the run's folder in the archive) and
+  ``waivers`` (the deviation register in force: ``source``, ``sha256``, ``waivers``; the record rebuilt from
+  the journal judges it again, so ``s1sr report`` applies the register the run had unless given another).
 - ``end``, one per process that ends: ``finished``, ``interrupted`` (Ctrl-C, SIGTERM), ``exitstatus``.
 
 A scenario selected but without a ``scenario`` line is ``not run``; a run whose ``main`` or ``controller``
-has no ``end`` line was killed, and its record says ``interrupted``.
+has no ``end`` line was killed, and its record says ``interrupted``. A ``scenario`` line holds what the run
+found (``passed``, ``failed``, ``error``, ``not applicable``, ``not run``), never ``waived``: waiving is a
+judgement made when the record is rendered.
 
 Merging
 -------
@@ -67,7 +74,8 @@ from s1sr import __version__
 from s1sr.bundle import features_dir
 from s1sr.errors import ConfigError, InputError
 from s1sr.report.provenance import source_state
-from s1sr.report.results import VERDICTS, RunRecord, ScenarioResult, scenario_from_dict
+from s1sr.report.results import OUTCOMES, RunRecord, ScenarioResult, scenario_from_dict
+from s1sr.report.waivers import WaiverRegister, merge_registers, register_from_dict
 
 #: The first bytes of every journal.
 MAGIC = b'{"journal":"s1sr-journal"'
@@ -355,11 +363,15 @@ def _check_line(line: Any, where: str) -> None:
     elif kind == "scenario":
         _require(line, _SCENARIO_FIELDS, where)
         _optional(line, {"position": (int,), "schema": (dict,), "finished": (str,)}, where)
-        if line["outcome"] not in VERDICTS:
-            raise InputError(f"scenario {line['id']} has outcome '{line['outcome']}', not one of {VERDICTS}", where)
+        if line["outcome"] not in OUTCOMES:
+            raise InputError(f"scenario {line['id']} has outcome '{line['outcome']}', not one of {OUTCOMES}", where)
         _optional(line.get("schema", {}), dict.fromkeys(_SCHEMA_COUNTS, (int,)), where)
     elif kind == "crashed":
         _require(line, {"nodeid": (str,), "reason": (str,)}, where)
+    elif kind == "record":
+        _optional(line, dict.fromkeys(("signing", "archive", "waivers"), (dict, type(None))), where)
+        if line.get("waivers") is not None:
+            register_from_dict(line["waivers"], where)
     elif kind == "end":
         _optional(line, {"finished": (str,), "interrupted": (bool,)}, where)
     for key in ("started", "finished"):
@@ -401,6 +413,8 @@ class _Run:
     finished: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     crashed: dict[str, str] = field(default_factory=dict)
     ends: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Its ``record`` line: signing, archive, waivers (empty when it wrote none).
+    facts: dict[str, Any] = field(default_factory=dict)
     #: The latest time a line of the run gives (its end, or its last scenario's).
     last_seen: datetime | None = None
 
@@ -479,6 +493,8 @@ def _take(run: _Run, line: dict[str, Any], where: str) -> None:
         run.seen(line.get("finished"))
     elif kind == "crashed":
         run.crashed[line["nodeid"]] = line["reason"]
+    elif kind == "record":
+        run.facts = line
     elif kind == "end":
         run.ends[worker] = line
         run.seen(line.get("finished"))
@@ -561,7 +577,36 @@ def _record(runs: dict[str, _Run]) -> tuple[RunRecord, str, str]:
     record.scenarios = [scenario for _, _, scenario in sorted(ordered, key=lambda entry: entry[:2])]
     ends = [run.last_seen for run in runs.values() if run.last_seen is not None]
     record.finished = _in_seconds(max(ends)) if ends else record.started
+    _take_facts(record, [run.facts for run in runs.values() if run.facts])
     return record, versions[0], str(headers[0]["catalogue_sha256"])
+
+
+def record_facts(record: RunRecord) -> dict[str, Any]:
+    """The fields of a ``record`` line: what ``record`` carries besides its scenarios, for the record rebuilt."""
+    register = record.waiver_register
+    return {
+        "signing": record.tool.get("signing"),
+        "archive": record.archive,
+        "waivers": register.as_dict() if register is not None else None,
+    }
+
+
+def _take_facts(record: RunRecord, facts: list[dict[str, Any]]) -> None:
+    """Put the runs' ``record`` lines on the merged record: one run's as they are; several runs' where they agree.
+
+    The registers of several runs (shards) are merged into one, so a waiver unused in one shard but
+    applied in another is applied in the record.
+    """
+    signing = _distinct(json.dumps(f["signing"], sort_keys=True) for f in facts if f.get("signing") is not None)
+    if len(signing) == 1:
+        record.tool["signing"] = json.loads(signing[0])
+    archives = _distinct(json.dumps(f["archive"], sort_keys=True) for f in facts if f.get("archive") is not None)
+    if len(archives) == 1 and len(facts) == 1:
+        record.archive = json.loads(archives[0])
+    registers: list[WaiverRegister] = [
+        register_from_dict(f["waivers"], "journal") for f in facts if f.get("waivers") is not None
+    ]
+    record.use_waivers(merge_registers(registers))
 
 
 def _scenarios(run: _Run) -> Iterable[tuple[int, ScenarioResult]]:

@@ -1,4 +1,12 @@
-"""``junit.xml``: one testcase per scenario example, the clause in the classname (CI servers read it)."""
+"""``junit.xml``: one testcase per scenario example, the clause in the classname (CI servers read it).
+
+A ``waived`` scenario is a ``skipped`` testcase whose message names the waiver (number, reason, reference,
+who accepted it, expiry) and the outcome it had. JUnit has no status for "failed, and accepted as a known
+deviation": a ``failure`` would fail the CI job of a run whose verdict is CONFORMANT, and no child at all
+would count it as a pass. ``skipped`` is the one status CI servers show as neither; the testcase's
+``waived_outcome`` and ``waiver`` properties and the suite's ``waived`` property keep it distinct from a
+scenario that is not applicable or did not run.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +27,7 @@ def junit_xml(record: RunRecord) -> bytes:
         tests=str(len(record.scenarios)),
         failures=str(counts["failed"]),
         errors=str(counts["error"]),
-        skipped=str(counts["not applicable"] + counts["not run"]),
+        skipped=str(counts["not applicable"] + counts["not run"] + counts["waived"]),
         time=f"{total_time:.3f}",
         timestamp=record.started,
     )
@@ -34,6 +42,8 @@ def junit_xml(record: RunRecord) -> bytes:
         ("verdict_reason", record.verdict_and_reason()[1]),
         ("interrupted", "true" if record.interrupted else "false"),
         ("not_observable_steps", str(record.not_observable()["steps"])),
+        ("waived", str(counts["waived"])),
+        ("waivers", (record.deviations or {}).get("source", "")),
     ):
         etree.SubElement(properties, "property", name=name, value=value)
     for s in record.scenarios:
@@ -56,4 +66,13 @@ def junit_xml(record: RunRecord) -> bytes:
             etree.SubElement(case, "error", message=s.reason[:500], type="error").text = s.reason
         elif s.outcome in ("not applicable", "not run"):
             etree.SubElement(case, "skipped", message=f"{s.outcome}: {s.reason}"[:500])
+        elif s.outcome == "waived" and s.waiver is not None:
+            w = s.waiver
+            etree.SubElement(case_properties, "property", name="waived_outcome", value=str(s.waived_outcome))
+            etree.SubElement(case_properties, "property", name="waiver", value=f"{w['number']}: {w['reference']}")
+            message = (
+                f"waived ({s.waived_outcome}) by waiver {w['number']}: {w['reason']} [{w['reference']}], "
+                f"accepted by {w['accepted_by']}, expires {w['expires']}"
+            )
+            etree.SubElement(case, "skipped", message=message[:500]).text = f"{message}\n{s.waived_outcome}: {s.reason}"
     return bytes(etree.tostring(suites, xml_declaration=True, encoding="UTF-8", pretty_print=True))

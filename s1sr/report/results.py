@@ -8,13 +8,16 @@ hold), ``error`` (the run could not tell: a device timed out, an adapter
 crashed or broke its contract, a step is missing), ``not applicable`` (the clause
 is not in this S1SR version, or Annex A does not map it to this device model) and
 ``not run`` (selected, but the run ended before it). Scenarios that ``-k``, ``-m``,
-``--deselect`` or ``--clause`` leave out are not in the record at all.
+``--deselect`` or ``--clause`` leave out are not in the record at all. A sixth,
+``waived``, is never what a run found but a judgement made when the record is rendered:
+a ``failed`` or ``error`` scenario that a live waiver of the run's deviation register
+covers (:mod:`s1sr.report.waivers`), its outcome before kept as ``waived_outcome``.
 
 A run has one of three verdicts (:data:`RUN_VERDICTS`), never confused:
 CONFORMANT (something applicable was judged, and every selected applicable scenario
-passed), NOT CONFORMANT (at least one failed) and INCONCLUSIVE (no failure, but the
-system under test was not fully judged: errors, scenarios not run, or nothing
-applicable at all).
+passed or is waived), NOT CONFORMANT (at least one failed, unwaived) and INCONCLUSIVE
+(no unwaived failure, but the system under test was not fully judged: unwaived errors,
+scenarios not run, or nothing applicable at all).
 
 ``results.json`` fields (stable; add, never rename):
 
@@ -23,24 +26,37 @@ applicable at all).
 - ``adapter``, ``s1sp``: the device adapter and the S1SP under test, by name;
 - ``tool``: what produced the record: ``s1sr`` (the tool's version), ``hosts``, ``source`` (``commit`` and
   ``dirty`` of the checkout the features, steps and package came from; null from a plain install),
-  ``features_sha256`` and ``catalogue_sha256`` (what the journal's headers say was run);
+  ``features_sha256`` and ``catalogue_sha256`` (what the journal's headers say was run), and ``signing``
+  (``s1sr run`` only): ``source``, ``responses`` (``sha256`` of the DER and ``subject`` of each certificate the
+  SMETS1 Responses are signed with, or trusted to be over DUIS), ``user`` (the User's certificate over DUIS,
+  else null), ``note`` (why a fingerprint is absent, else null);
+- ``archive``: ``id`` and ``name`` of the run's folder in the archive of runs, or null when not archived;
 - ``started``, ``finished``: ISO 8601 UTC; ``interrupted``: true when Ctrl-C, SIGTERM or a crash stopped
   the run (its unfinished scenarios are ``not run``);
 - ``verdict``: ``CONFORMANT``, ``NOT CONFORMANT`` or ``INCONCLUSIVE``; ``verdict_reason``: why, in words;
   ``exit_code``: what ``s1sr run`` exits with for it (0, 1, 3; 130 when interrupted);
-- ``summary``: count per verdict;
+- ``summary``: count per outcome: ``passed``, ``failed``, ``error``, ``waived``, ``not applicable``, ``not run``;
+- ``waivers``: null without a deviation register; else ``source``, ``sha256`` (of the register file),
+  ``judged_on`` (the UTC date its expiries were judged on), and lists of waivers (each ``number``,
+  ``scenario`` or ``clause``, ``dmc``, ``s1sr_version``, ``reason``, ``reference``, ``expires``,
+  ``accepted_by``): ``applied`` (with the ids of the ``scenarios`` each waived), ``expired`` (with
+  ``would_cover``, the non-passes it would have waived) and ``unused`` (with a ``note`` saying why);
 - ``not_observable``: ``steps``, the device-side steps the target could not observe (the harness over
   DUIS sees what a User sees), and ``passed_scenarios``, the passed scenarios holding any;
 - ``schema``: ``xsd`` (path or null), ``requests_validated``, ``responses_validated``, ``invalid``;
 - ``scenarios``: per scenario example ``id`` (unique and stable: feature file, scenario line, Examples
   line and row, DMC), ``name`` (unique within a DMC: outline rows whose rendered names coincide carry
   their example values), ``feature``, ``feature_file``, ``clauses``,
-  ``srvs``, ``dmc``, ``outcome``, ``duration_s``, ``reason``, ``steps`` (``keyword``, ``text``,
+  ``srvs``, ``dmc``, ``outcome``, ``waived_outcome`` (the outcome a waiver turned into ``waived``, else
+  null), ``waiver`` (its ``number``, ``reason``, ``reference``, ``accepted_by``, ``expires``, else null),
+  ``duration_s``, ``reason``, ``steps`` (``keyword``, ``text``,
   ``line``, ``status``: passed, failed, error, undefined, not run, or not observable),
-  ``not_observed`` (those device-side steps, as written), ``mismatch`` (``what``, ``expected``,
+  ``not_observed`` (those device-side steps, as written), ``rig`` (the lab rig of the run's pool it ran
+  on, by name; empty without a pool), ``mismatch`` (``what``, ``expected``,
   ``actual``, for a failed comparison),
   and ``evidence`` (per request:
-  ``srv``, ``request_xml``, ``response_xml``, ``device_commands`` with ``sources`` (where each field's
+  ``srv``, ``sent_at`` (when the request was sent: UTC, ISO 8601 to the millisecond, by the wall clock),
+  ``duration_s``, ``request_xml``, ``response_xml``, ``device_commands`` with ``sources`` (where each field's
   value came from, as the harness finds it from the request and the catalogue) beside ``defaults`` (the
   S1SP's own label, on which no verdict rests), schema and signature verdicts, outcomes).
 """
@@ -48,12 +64,16 @@ applicable at all).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from s1sr.catalogue import clause_key
+from s1sr.report.waivers import WAIVED, WaiverRegister, judge, restore, today_utc
 
-VERDICTS = ("passed", "failed", "error", "not applicable", "not run")
+#: What running a scenario example can end in: what the journal records.
+OUTCOMES = ("passed", "failed", "error", "not applicable", "not run")
+#: Every outcome a record reports: those, and ``waived`` (a failure or error a live waiver covers).
+VERDICTS = ("passed", "failed", "error", WAIVED, "not applicable", "not run")
 
 CONFORMANT = "CONFORMANT"
 NOT_CONFORMANT = "NOT CONFORMANT"
@@ -87,6 +107,12 @@ class ScenarioResult:
     position: int = 0
     #: Its device-side steps the target could not observe ("Then the meter received ..."), as written.
     not_observed: list[str] = field(default_factory=list)
+    #: The outcome a live waiver turned into ``waived`` (None when not waived).
+    waived_outcome: str | None = None
+    #: The waiver that did: ``number``, ``reason``, ``reference``, ``accepted_by``, ``expires`` (None when not waived).
+    waiver: dict[str, Any] | None = None
+    #: The lab rig it ran on, by its name in the run's pool (``--pool``, ``--device-url`` repeated); empty otherwise.
+    rig: str = ""
 
 
 @dataclass
@@ -105,18 +131,48 @@ class RunRecord:
     responses_validated: int = 0
     invalid: int = 0
     scenarios: list[ScenarioResult] = field(default_factory=list)
-    #: What produced the record: ``s1sr`` (tool version), ``hosts``, ``source`` (commit and dirty flag, or None).
+    #: What produced the record: ``s1sr`` (tool version), ``hosts``, ``source`` (commit and dirty flag, or None),
+    #: ``signing`` (certificate fingerprints, from ``s1sr run``).
     tool: dict[str, Any] = field(default_factory=dict)
+    #: The run's folder in the archive of runs: ``{"id", "name"}`` (None: not archived).
+    archive: dict[str, str] | None = None
+    #: The deviation register in force (None: none); judged by :meth:`apply_waivers`.
+    waiver_register: WaiverRegister | None = None
+    #: The register's judgement once applied (``results.json``'s ``waivers``); None before, or without a register.
+    deviations: dict[str, Any] | None = None
+
+    def use_waivers(self, register: WaiverRegister | None) -> None:
+        """Put ``register`` in force instead of any before (whose waived scenarios get their outcomes back)."""
+        restore(self)
+        self.waiver_register, self.deviations = register, None
+
+    def apply_waivers(self, today: date | None = None) -> None:
+        """Judge the register in force on ``today`` (UTC today by default), once: covered non-passes become waived.
+
+        Counting and rendering call it before reading outcomes (so no verdict is given without the register);
+        it does nothing when already applied or without a register, so one record is judged on one day however
+        many reports read it. A test judges on a day of its choosing by calling it first.
+        """
+        if self.waiver_register is not None and self.deviations is None:
+            self.deviations = judge(self, self.waiver_register, today or today_utc())
+
+    def shown_verdicts(self) -> tuple[str, ...]:
+        """The outcomes a table shows: ``waived`` only when a register is in force (or something is waived)."""
+        if self.waiver_register is not None or any(s.outcome == WAIVED for s in self.scenarios):
+            return VERDICTS
+        return tuple(v for v in VERDICTS if v != WAIVED)
 
     def summary(self) -> dict[str, int]:
-        """Count of scenarios per verdict."""
+        """Count of scenarios per outcome (``waived`` included, zero without a register)."""
+        self.apply_waivers()
         counts = dict.fromkeys(VERDICTS, 0)
         for s in self.scenarios:
             counts[s.outcome] += 1
         return counts
 
     def by_clause(self) -> dict[str, dict[str, int]]:
-        """Count per verdict for each clause (a scenario counts under each of its clauses)."""
+        """Count per outcome for each clause (a scenario counts under each of its clauses)."""
+        self.apply_waivers()
         table: dict[str, dict[str, int]] = {}
         for s in self.scenarios:
             for clause in s.clauses or ["(no clause)"]:
@@ -145,20 +201,32 @@ class RunRecord:
 
     def _verdict_and_reason(self) -> tuple[str, str]:
         counts = self.summary()
+        waived = counts[WAIVED]
+        also = f"; {waived} waived as known deviation(s)" if waived else ""
         if counts["failed"]:
-            return NOT_CONFORMANT, f"{counts['failed']} scenario(s) failed: a documented behaviour does not hold"
+            return NOT_CONFORMANT, (
+                f"{counts['failed']} scenario(s) failed: a documented behaviour does not hold{also}"
+            )
         unjudged = [f"{counts[v]} {v}" for v in ("error", "not run") if counts[v]]
         if unjudged:
-            return INCONCLUSIVE, (f"no failure, but the system under test was not fully judged ({', '.join(unjudged)})")
-        if not counts["passed"]:
+            return INCONCLUSIVE, (
+                f"no failure, but the system under test was not fully judged ({', '.join(unjudged)}){also}"
+            )
+        if not counts["passed"] and not waived:
             return INCONCLUSIVE, "nothing applicable was judged: no selected scenario applies to this version and DMC"
+        if waived:
+            head = (
+                f"every applicable scenario passed or is a known deviation: {counts['passed']} passed, {waived} waived"
+            )
+        else:
+            head = f"all {counts['passed']} applicable scenario(s) passed"
         unseen = self.not_observable()
         if unseen["passed_scenarios"]:
             return CONFORMANT, (
-                f"all {counts['passed']} applicable scenario(s) passed; {unseen['passed_scenarios']} of them "
+                f"{head}; {unseen['passed_scenarios']} of them "
                 f"with {unseen['steps']} device-side step(s) not observable on this target"
             )
-        return CONFORMANT, f"all {counts['passed']} applicable scenario(s) passed"
+        return CONFORMANT, head
 
     def exit_code(self) -> int:
         """What ``s1sr run`` exits with: 0, 1 or 3 by verdict; 130 when the run was interrupted."""
@@ -175,10 +243,12 @@ class RunRecord:
             "finished": self.finished,
             "interrupted": self.interrupted,
             "tool": self.tool,
+            "archive": self.archive,
             "verdict": self.verdict(),
             "verdict_reason": self.verdict_and_reason()[1],
             "exit_code": self.exit_code(),
             "summary": self.summary(),
+            "waivers": self.deviations,
             "not_observable": self.not_observable(),
             "schema": {
                 "xsd": self.xsd,

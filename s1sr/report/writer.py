@@ -17,12 +17,17 @@ from s1sr.report.journal import MergedJournals, catalogue_digest, merge_journals
 from s1sr.report.junit import junit_xml
 from s1sr.report.publish import REPORT_FILES, claim_report_dir
 from s1sr.report.results import RunRecord
+from s1sr.report.waivers import WaiverRegister
 
 __all__ = ["REPORT_FILES", "render_reports", "report_journals", "write_reports"]
 
 
 def render_reports(record: RunRecord, catalogue: Catalogue) -> dict[str, bytes]:
-    """Every report file of ``record``, by file name (the names of ``REPORT_FILES``)."""
+    """Every report file of ``record``, by file name (the names of ``REPORT_FILES``).
+
+    The record's deviation register is judged first (once, on today's date), so the four files agree.
+    """
+    record.apply_waivers()
     return {
         "index.html": index_html(record, catalogue),
         "junit.xml": junit_xml(record),
@@ -43,14 +48,21 @@ def write_reports(record: RunRecord, catalogue: Catalogue, folder: Path) -> list
 
 
 def report_journals(
-    journals: list[Path], folder: Path | None, *, allow_mixed: bool = False
+    journals: list[Path],
+    folder: Path | None,
+    *,
+    allow_mixed: bool = False,
+    waivers: WaiverRegister | None = None,
 ) -> tuple[MergedJournals, Catalogue]:
     """Merge ``journals`` into one record and, when ``folder`` is given, publish its report set there as a whole.
 
+    ``waivers`` replaces the deviation register the journals carry (the one their run had), if any.
     Bad journals, journals that do not merge and a folder that cannot be claimed are :class:`S1srError`
     (one line), found before anything is written. Returns the merge and the catalogue it was rendered with.
     """
     merged = merge_journals([read_journal(path) for path in journals], allow_mixed=allow_mixed)
+    if waivers is not None:
+        merged.record.use_waivers(waivers)
     if not merged.record.scenarios:  # as a run that recorded nothing: the previous set stays
         raise InputError(
             "holds no scenario: the run ended before it had collected any",

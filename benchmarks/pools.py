@@ -1,0 +1,104 @@
+"""Lab-rig pools: the same clause selection on 1 rig and on 4 rigs (4 workers), rigs of 200 ms per device command.
+
+    python benchmarks/pools.py [--rigs 4] [--latency 0.2] [--dmc secure-esme] [--clause ID]...
+
+Starts the rigs (``s1sr serve-device --adapter-option latency_s=...``), runs ``s1sr run --adapter
+remote --pool FILE`` on a pool of one of them (one process) and on a pool of all of them (as many
+workers as rigs), and prints both wall times and the speed-up; the goal of issue 10 is at least 3x
+with 4 rigs. Both runs must give the same verdicts (it stops otherwise). Timings vary with the
+machine; nothing here asserts on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+#: Clauses whose every scenario drives the estate: 91 scenario examples on secure-esme.
+CLAUSES = ("18.3", "18.4", "18.5", "18.27", "18.62")
+GOAL = 3.0
+
+
+@contextmanager
+def rig(dmc: str, latency_s: float) -> Iterator[str]:
+    """One ``s1sr serve-device`` on a free port; its URL, stopped on exit."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "s1sr", "serve-device", "--dmc", dmc, "--port", "0",
+         "--adapter-option", f"latency_s={latency_s}"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        found = re.search(r"(http://127\.0\.0\.1:\d+)", server.stdout.readline())
+        if found is None:
+            raise SystemExit("serve-device did not say where it serves")
+        yield found.group(1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def pool_file(folder: Path, urls: list[str], dmc: str) -> Path:
+    path = folder / f"pool-{len(urls)}.toml"
+    path.write_text(
+        "".join(f'[[rig]]\nname = "rig-{i}"\nurl = "{url}"\ndmc = "{dmc}"\n\n' for i, url in enumerate(urls, 1))
+    )
+    return path
+
+
+def timed_run(pool: Path, clauses: list[str], report: Path) -> tuple[float, int, Counter[str]]:
+    """Wall seconds, exit code and outcome counts of ``s1sr run`` on ``pool``."""
+    command = [sys.executable, "-m", "s1sr", "run", "--adapter", "remote", "--pool", str(pool), "--no-archive",
+               "--report-dir", str(report)]  # fmt: skip
+    for clause in clauses:
+        command += ["--clause", clause]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=HERE, timeout=3600)
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1, 3):
+        raise SystemExit(f"s1sr run ended {done.returncode}:\n{done.stdout}{done.stderr}")
+    results = json.loads((report / "results.json").read_text())
+    return seconds, done.returncode, Counter(s["outcome"] for s in results["scenarios"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rigs", type=int, default=4, help="rigs of the larger pool (and its workers)")
+    parser.add_argument("--latency", type=float, default=0.2, help="seconds per device command on every rig")
+    parser.add_argument("--dmc", default="secure-esme")
+    parser.add_argument("--clause", action="append", default=[], help=f"clause to run (default: {' '.join(CLAUSES)})")
+    args = parser.parse_args()
+    clauses = args.clause or list(CLAUSES)
+    with tempfile.TemporaryDirectory(prefix="s1sr-pools-") as temp, ExitStack() as rigs:
+        folder = Path(temp)
+        os.environ["S1SR_RIG_LOCKS"] = str(folder / "locks")  # this benchmark's rigs only
+        urls = [rigs.enter_context(rig(args.dmc, args.latency)) for _ in range(args.rigs)]
+        print(
+            f"{args.rigs} rigs of DMC {args.dmc}, {args.latency:g} s per device command; clauses {', '.join(clauses)}"
+        )
+        one = timed_run(pool_file(folder, urls[:1], args.dmc), clauses, folder / "one")
+        print(f"1 rig, 1 process:          {one[0]:7.1f} s  exit {one[1]}  {dict(one[2])}")
+        many = timed_run(pool_file(folder, urls, args.dmc), clauses, folder / "many")
+        print(f"{args.rigs} rigs, {args.rigs} worker processes: {many[0]:7.1f} s  exit {many[1]}  {dict(many[2])}")
+    if (one[1], one[2]) != (many[1], many[2]):
+        print("the two runs gave different verdicts", file=sys.stderr)
+        return 1
+    speedup = one[0] / many[0]
+    verdict = "met" if speedup >= GOAL else "NOT met"
+    print(f"speed-up: {speedup:.2f}x (goal: at least {GOAL:g}x with 4 rigs: {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
