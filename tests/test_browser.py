@@ -195,3 +195,98 @@ def test_waived_scenarios_have_their_own_colour_and_the_header_its_fingerprints(
             assert "3 applied, 1 expired, 0 unused" in page.locator("#register").inner_text()
         finally:
             browser.close()
+
+
+def test_a_passed_scenario_carries_its_evidence_compressed_and_shows_it_when_opened(browser_page_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    source = browser_page_path.read_text()
+    assert source.count('<template class="packed"') == 42  # one per passed scenario
+    assert source.count('<script type="application/gzip" class="pack"') == 21  # one per example, both DMCs in it
+    assert "A2:1073</sr:RequestID>" not in source  # the passed exchanges' XML is not in the page as text
+    assert "A2:1073&lt;/sr:RequestID&gt;" not in source
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            assert page.evaluate("typeof DecompressionStream") == "function"
+            page.goto(browser_page_path.as_uri())
+            failing = page.locator("details.scenario[data-outcome='failed']").first
+            assert failing.locator(".body template.packed").count() == 0  # failures are inline, script or not
+            assert failing.locator(".body details.evidence pre").count() >= 1
+            passed = page.locator(
+                "details.scenario[data-outcome='passed'][data-name='a jointimeperiod of 1 s reaches the communications"
+                " hub as 1 min']"
+            ).first  # secure-esme, listed before secure-gsme
+            assert "secure-esme" in passed.locator("> summary").inner_text()
+            assert passed.locator(".body pre").count() == 0
+            passed.locator("> summary").click()
+            passed.locator(".body details.evidence").first.wait_for(state="attached", timeout=10_000)
+            assert passed.locator(".body template.packed").count() == 0
+            assert passed.locator(".body .steps li").count() >= 3
+            evidence = passed.locator(".body details.evidence")
+            assert evidence.count() == 1
+            assert "SRV 8.11" in evidence.locator("> summary").inner_text()
+            evidence.locator("> summary").click()
+            request, response = evidence.locator("pre").all_inner_texts()
+            assert "<sr:RequestID>90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A2:1073</sr:RequestID>" in request
+            assert "<sr:ServiceReferenceVariant>8.11</sr:ServiceReferenceVariant>" in request
+            assert "<sr:ResponseID>00-DB-12-34-56-78-90-A2:90-B3-D5-1F-30-01-00-00:1073</sr:ResponseID>" in response
+            assert "<ds:SignatureValue>" in response
+            gas = (
+                page.locator("details.scenario[data-outcome='passed']")
+                .filter(has_text="secure-gsme")
+                .filter(has_text="A JoinTimePeriod of 1 s reaches")
+            )  # the second body of the same pack
+            gas.locator("> summary").click()
+            gas.locator(".body details.evidence > summary").click()
+            (request,) = gas.locator(".body details.evidence pre").first.all_inner_texts()
+            assert "<sr:RequestID>90-B3-D5-1F-30-01-00-00:00-DB-12-34-56-78-90-A2:1085</sr:RequestID>" in request
+        finally:
+            browser.close()
+
+
+#: index.html of the default run (404 scenarios: 310 passed, 94 not applicable) with every body inline,
+#: measured before bodies were packed: 7,033,852 bytes. Packed (one pack per example) it measured 1,059,878.
+INLINE_DEFAULT_PAGE_BYTES = 7_033_852
+
+
+@pytest.fixture(scope="module")
+def default_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if CHROMIUM is None:
+        if os.environ.get("S1SR_REQUIRE_BROWSER"):
+            pytest.fail("S1SR_REQUIRE_BROWSER is set but no chromium is installed")
+        pytest.skip("no chromium")
+    folder = tmp_path_factory.mktemp("default")
+    done = subprocess.run(
+        [sys.executable, "-m", "s1sr", "run", "--no-archive", "--report-dir", str(folder / "report")],
+        capture_output=True, text=True, cwd=REPO, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return folder / "report"
+
+
+def test_the_default_run_s_page_is_under_half_its_inline_size_and_opens(default_report: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from s1sr.report.packing import unpacked
+
+    page_path = default_report / "index.html"
+    size = page_path.stat().st_size
+    assert size < INLINE_DEFAULT_PAGE_BYTES // 2, size
+    source = page_path.read_text()
+    assert source.count('<template class="packed"') == 404
+    assert len(unpacked(source).encode()) > 3 * size  # every body is still in the page, compressed
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(page_path.as_uri())
+            assert page.locator("#overall").inner_text() == "CONFORMANT"
+            assert page.locator("#shown").inner_text() == "404 shown"
+            na = page.locator("details.scenario[data-outcome='not applicable']").first
+            na.locator("> summary").click()
+            na.locator(".body p.reason").wait_for(timeout=10_000)  # a not applicable body expands too
+            assert na.locator(".body template.packed").count() == 0
+        finally:
+            browser.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from s1sr.report.html import field_words, value_words
+from s1sr.report.packing import unpacked
 from tests.conftest import s1sr
 
 
@@ -18,7 +19,7 @@ def test_flags_and_names_in_words() -> None:
 def test_the_page_has_no_python_values_and_explains_provenance(tmp_path: Path) -> None:
     done = s1sr("run", "--clause", "18.4", "--dmc", "secure-esme", "--report-dir", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
-    page = (tmp_path / "index.html").read_text()
+    page = unpacked((tmp_path / "index.html").read_text())  # passes are packed
     assert "suspend debt disabled: no" in page and "suspend debt disabled: yes" in page
     assert " = True" not in page and " = False" not in page and "None<" not in page
     assert 'id="legend"' in page and "<strong>interpretation</strong>, this project's reading" in page
@@ -35,13 +36,13 @@ def test_the_annex_c_highlight_is_the_harness_s_finding_not_the_s1sp_s_label(tmp
             "run", "--clause", "23", "--dmc", "secure-esme", "--s1sp", s1sp, "--report-dir", str(tmp_path / folder)
         )
         assert done.returncode in (0, 1), done.stdout + done.stderr
-    page = (tmp_path / "nothing" / "index.html").read_text()
+    page = unpacked((tmp_path / "nothing" / "index.html").read_text())
     assert (
         'class="annexc">debt recovery per payment percent: 0 <span class="muted">(Annex C, S1SR 4.3 (interpretation))'
         in page
     )
     assert "[S1SP:" not in page
-    page = (tmp_path / "every" / "index.html").read_text()
+    page = unpacked((tmp_path / "every" / "index.html").read_text())
     assert 'class="annexc">mode:' not in page and "<div>mode: prepayment" in page
     assert "[S1SP: Annex C" in page
 
@@ -49,7 +50,7 @@ def test_the_annex_c_highlight_is_the_harness_s_finding_not_the_s1sp_s_label(tmp
 def test_outcomes_are_shown_with_their_class(tmp_path: Path) -> None:
     done = s1sr("run", "--clause", "18.63", "--dmc", "secure-esme", "--report-dir", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
-    page = (tmp_path / "index.html").read_text()
+    page = unpacked((tmp_path / "index.html").read_text())  # passes are packed
     assert "position 1: outcome 0 — accepted: " in page
     assert "outcome 3 — update in progress on the device&#39;s HAN: " in page
 

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 
 from s1sr.catalogue import Catalogue, clause_key
+from s1sr.report.packing import PACKED_OUTCOMES, Packer
 from s1sr.report.results import CONFORMANT, NOT_CONFORMANT, RunRecord, ScenarioResult
 
 
@@ -55,8 +56,12 @@ def ordered(record: RunRecord) -> list[tuple[str, ScenarioResult]]:
     return [(anchor(s, positions[id(s)]), s) for s in sorted(record.scenarios, key=key)]
 
 
-def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
-    """Render the report page for ``record`` (its deviation register judged first, if not yet)."""
+def index_html(record: RunRecord, catalogue: Catalogue, *, packed: bool = True) -> bytes:
+    """Render the report page for ``record`` (its deviation register judged first, if not yet).
+
+    The bodies of passed and not applicable scenarios are carried compressed and expanded when opened
+    (see :mod:`s1sr.report.packing`); ``packed=False`` inlines every body, as pages did before.
+    """
     record.apply_waivers()
     template_text = resources.files("s1sr.report").joinpath("templates", "index.html.j2").read_text(encoding="utf-8")
     template = _environment().from_string(template_text)
@@ -101,6 +106,11 @@ def index_html(record: RunRecord, catalogue: Catalogue) -> bytes:
         tool=record.tool,
         outcome_classes={c.code: c.name for c in catalogue.outcomes},
         modifications=catalogue.modifications,
+        packer=Packer(
+            (a, re.sub(r"\[[^\[\]]*\]$", "", s.id), s.dmc)
+            for a, s in scenarios
+            if packed and s.outcome in PACKED_OUTCOMES
+        ),
     )
     return page.encode("utf-8")
 
