@@ -1,6 +1,6 @@
 """Lab-rig pools: the same clause selection on 1 rig and on 4 rigs (4 workers), rigs of 200 ms per device command.
 
-    python benchmarks/pools.py [--rigs 4] [--latency 0.2] [--dmc secure-esme] [--clause ID]...
+    python benchmarks/pools.py [--rigs 4] [--latency 0.2] [--dmc secure-esme] [--clause ID]... [--json FILE]
 
 Starts the rigs (``s1sr serve-device --adapter-option latency_s=...``), runs ``s1sr run --adapter
 remote --pool FILE`` on a pool of one of them (one process) and on a pool of all of them (as many
@@ -20,10 +20,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
+Show = Callable[[str], None]
 HERE = Path(__file__).resolve().parent.parent
 #: Clauses whose every scenario drives the estate: 91 scenario examples on secure-esme.
 CLAUSES = ("18.3", "18.4", "18.5", "18.27", "18.62")
@@ -72,31 +74,43 @@ def timed_run(pool: Path, clauses: list[str], report: Path) -> tuple[float, int,
     return seconds, done.returncode, Counter(s["outcome"] for s in results["scenarios"])
 
 
+def measure(rigs: int, latency_s: float, dmc: str, clauses: list[str], show: Show = print) -> dict[str, Any]:
+    """Run the clauses on a pool of one rig, then of ``rigs`` rigs; print each run and the speed-up.
+
+    Returns ``rigs``, ``latency_s``, ``scenarios`` (examples per run), ``one_s``, ``many_s`` and ``speedup``;
+    raises :class:`SystemExit` (one line) when a run fails or the two runs' verdicts differ.
+    """
+    with tempfile.TemporaryDirectory(prefix="s1sr-pools-") as temp, ExitStack() as started:
+        folder = Path(temp)
+        os.environ["S1SR_RIG_LOCKS"] = str(folder / "locks")  # this benchmark's rigs only
+        urls = [started.enter_context(rig(dmc, latency_s)) for _ in range(rigs)]
+        show(f"{rigs} rigs of DMC {dmc}, {latency_s:g} s per device command; clauses {', '.join(clauses)}")
+        one = timed_run(pool_file(folder, urls[:1], dmc), clauses, folder / "one")
+        show(f"1 rig, 1 process:          {one[0]:7.1f} s  exit {one[1]}  {dict(one[2])}")
+        many = timed_run(pool_file(folder, urls, dmc), clauses, folder / "many")
+        show(f"{rigs} rigs, {rigs} worker processes: {many[0]:7.1f} s  exit {many[1]}  {dict(many[2])}")
+    if (one[1], one[2]) != (many[1], many[2]):
+        raise SystemExit("pools.py: the two runs gave different verdicts")
+    speedup = one[0] / many[0]
+    verdict = "met" if round(speedup, 2) >= GOAL else "NOT met"  # judged as benchmarks/goals.py judges it
+    show(f"speed-up: {speedup:.2f}x (goal: at least {GOAL:g}x with 4 rigs: {verdict})")
+    return {
+        "rigs": rigs, "latency_s": latency_s, "dmc": dmc, "clauses": clauses,
+        "scenarios": sum(one[2].values()), "one_s": one[0], "many_s": many[0], "speedup": speedup,
+    }  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rigs", type=int, default=4, help="rigs of the larger pool (and its workers)")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per device command on every rig")
     parser.add_argument("--dmc", default="secure-esme")
     parser.add_argument("--clause", action="append", default=[], help=f"clause to run (default: {' '.join(CLAUSES)})")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (for benchmarks/all.py)")
     args = parser.parse_args()
-    clauses = args.clause or list(CLAUSES)
-    with tempfile.TemporaryDirectory(prefix="s1sr-pools-") as temp, ExitStack() as rigs:
-        folder = Path(temp)
-        os.environ["S1SR_RIG_LOCKS"] = str(folder / "locks")  # this benchmark's rigs only
-        urls = [rigs.enter_context(rig(args.dmc, args.latency)) for _ in range(args.rigs)]
-        print(
-            f"{args.rigs} rigs of DMC {args.dmc}, {args.latency:g} s per device command; clauses {', '.join(clauses)}"
-        )
-        one = timed_run(pool_file(folder, urls[:1], args.dmc), clauses, folder / "one")
-        print(f"1 rig, 1 process:          {one[0]:7.1f} s  exit {one[1]}  {dict(one[2])}")
-        many = timed_run(pool_file(folder, urls, args.dmc), clauses, folder / "many")
-        print(f"{args.rigs} rigs, {args.rigs} worker processes: {many[0]:7.1f} s  exit {many[1]}  {dict(many[2])}")
-    if (one[1], one[2]) != (many[1], many[2]):
-        print("the two runs gave different verdicts", file=sys.stderr)
-        return 1
-    speedup = one[0] / many[0]
-    verdict = "met" if speedup >= GOAL else "NOT met"
-    print(f"speed-up: {speedup:.2f}x (goal: at least {GOAL:g}x with 4 rigs: {verdict})")
+    figures = measure(args.rigs, args.latency, args.dmc, args.clause or list(CLAUSES))
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

@@ -260,9 +260,11 @@ class UserSession:
                     self.last_refusal = exc
                 return None
             record.response_xml = response_xml.decode("utf-8")
+            # One safe parse of the response: the tree the schema checked is the tree read (validation leaves it as is).
             if self.schema is not None:
-                self._check(response_xml, "response", record)
-            root = parse_xml(response_xml, f"SRV {srv} response")
+                root = self._check(response_xml, "response", record)
+            else:
+                root = parse_xml(response_xml, f"SRV {srv} response")
             if is_code_only(root):
                 return self._refused(request, root, record, observe)
             read = self._verified(root)
@@ -339,8 +341,11 @@ class UserSession:
                 return dataclasses.replace(read, signature=check)
         return read  # the first certificate's reason stands for all
 
-    def _check(self, xml: bytes, kind: str, record: Evidence) -> None:
-        """Validate against the DUIS schema; the verdict goes into the evidence, a violation fails the scenario."""
+    def _check(self, xml: bytes, kind: str, record: Evidence) -> etree._Element:
+        """Validate against the DUIS schema and return the tree checked.
+
+        The verdict goes into the evidence; a violation fails the scenario.
+        """
         assert self.schema is not None
         root = parse_xml(xml, kind)
         if kind == "request":
@@ -356,6 +361,7 @@ class UserSession:
         if problems:
             self.counts.invalid += 1
             raise SchemaViolation(f"the {kind} is not valid DUIS: {verdict.removeprefix('INVALID: ')}")
+        return root
 
     # -- reading back ----------------------------------------------------------
 

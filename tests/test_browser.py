@@ -1,14 +1,18 @@
 """index.html shown to a person: headless Chromium renders the clause table, a failing scenario expands
-to show expected and actual, the filters work, and the page makes no network request."""
+to show expected and actual, the filters work, and the page makes no network request. Passed and not
+applicable scenarios are listed by the page's script as it loads (s1sr/report/packing.py): a test waits
+for the list (``_listed``) before it reads it."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +23,18 @@ FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+
+
+def _packed_rows(page: str) -> str:
+    """The rows of the packed scenarios of ``page`` (each with a placeholder for its body)."""
+    from s1sr.report.packing import decompress
+
+    return "".join(decompress(b) for b in re.findall(r'<script type="application/gzip" class="rows">([^<]*)<', page))
+
+
+def _listed(page: Any) -> None:
+    """Wait until the page has listed every scenario (it then says how many it shows)."""
+    page.wait_for_function("document.getElementById('shown').textContent !== ''", timeout=30_000)
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +56,7 @@ def test_the_report_renders_offline_and_shows_a_failure(browser_page_path: Path,
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.on("request", lambda r: None if r.url.startswith("file://") else outside.append(r.url))
             page.goto(browser_page_path.as_uri())
+            _listed(page)
             assert page.locator("#overall").inner_text() == "NOT CONFORMANT"
             rows = page.locator("#clauses tbody tr")
             assert rows.count() == 2
@@ -72,6 +89,7 @@ def test_failures_come_first_and_the_clause_table_links_to_them(browser_page_pat
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(browser_page_path.as_uri())
+            _listed(page)
             outcomes = page.locator("details.scenario").evaluate_all("ds => ds.map(d => d.dataset.outcome)")
             assert outcomes == ["failed"] * 10 + ["passed"] * 42
             row = page.locator("#clauses tbody tr[data-clause='18.16']")
@@ -168,6 +186,7 @@ def test_waived_scenarios_have_their_own_colour_and_the_header_its_fingerprints(
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto((waived_report / "index.html").as_uri())
+            _listed(page)
             assert page.locator("#overall").inner_text() == "NOT CONFORMANT"
             outcomes = page.locator("details.scenario").evaluate_all("ds => ds.map(d => d.dataset.outcome)")
             assert outcomes == ["failed"] + ["waived"] * 3 + ["passed"] * 3  # known deviations after the unknown
@@ -201,23 +220,28 @@ def test_a_passed_scenario_carries_its_evidence_compressed_and_shows_it_when_ope
     from playwright.sync_api import sync_playwright
 
     source = browser_page_path.read_text()
-    assert source.count('<template class="packed"') == 42  # one per passed scenario
-    assert source.count('<script type="application/gzip" class="pack"') == 21  # one per example, both DMCs in it
+    assert _packed_rows(source).count('<template class="packed"') == 42  # one per passed scenario
+    # one group per feature (18.16's passes, 18.62's), both DMCs in it: a block of rows and a pack of bodies each
+    assert source.count('<script type="application/gzip" class="rows"') == 2
+    assert source.count('<script type="application/gzip" class="pack"') == 2
     assert "A2:1073</sr:RequestID>" not in source  # the passed exchanges' XML is not in the page as text
     assert "A2:1073&lt;/sr:RequestID&gt;" not in source
+    assert "JoinTimePeriod of 1 s" not in source  # nor their rows
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             assert page.evaluate("typeof DecompressionStream") == "function"
             page.goto(browser_page_path.as_uri())
+            _listed(page)
             failing = page.locator("details.scenario[data-outcome='failed']").first
             assert failing.locator(".body template.packed").count() == 0  # failures are inline, script or not
             assert failing.locator(".body details.evidence pre").count() >= 1
-            passed = page.locator(
-                "details.scenario[data-outcome='passed'][data-name='a jointimeperiod of 1 s reaches the communications"
-                " hub as 1 min']"
-            ).first  # secure-esme, listed before secure-gsme
+            passed = (
+                page.locator("details.scenario[data-outcome='passed']")
+                .filter(has_text="A JoinTimePeriod of 1 s reaches the communications hub as 1 min")
+                .first
+            )  # secure-esme, listed before secure-gsme
             assert "secure-esme" in passed.locator("> summary").inner_text()
             assert passed.locator(".body pre").count() == 0
             passed.locator("> summary").click()
@@ -246,8 +270,61 @@ def test_a_passed_scenario_carries_its_evidence_compressed_and_shows_it_when_ope
             browser.close()
 
 
+def test_without_javascript_the_failures_are_whole_and_the_page_says_where_the_passes_are(
+    browser_page_path: Path,
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+            page.goto(browser_page_path.as_uri())
+            assert page.locator("details.scenario").count() == 10  # the failures; the passes are packed
+            assert page.locator("details.scenario[data-outcome='passed']").count() == 0
+            note = page.locator("#packed-note").inner_text()
+            assert note.startswith("42 passed and not applicable scenario(s) are stored compressed in this page")
+            assert page.locator("#clauses tbody tr[data-clause='18.62'] td.n").first.inner_text() == "38"  # passed
+            failing = page.locator("details.scenario[data-outcome='failed']").first
+            failing.locator("> summary").click()
+            assert "Expected" in failing.locator(".mismatch .expected").inner_text()
+            assert failing.locator(".body details.evidence pre").count() >= 1
+        finally:
+            browser.close()
+
+
+def test_the_text_filter_finds_listed_scenarios_and_a_link_to_one_opens_it(browser_page_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from s1sr.report.packing import unpacked
+
+    target = re.findall(
+        r'<details class="scenario" id="(s\d+)" data-outcome="passed"', unpacked(browser_page_path.read_text())
+    )[5]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{browser_page_path.as_uri()}#{target}")
+            _listed(page)
+            opened = page.locator("details.scenario[open]")
+            assert opened.count() == 1 and opened.get_attribute("id") == target
+            opened.locator(".body .steps li").first.wait_for(timeout=10_000)  # its body expanded too
+            page.fill("#f-text", "JOINTIMEPERIOD OF 1 S reaches")  # by name, in any case
+            assert page.locator("#shown").inner_text() == "2 shown"  # that example on both DMCs
+            shown = page.locator("details.scenario:visible > summary").all_inner_texts()
+            assert [("secure-esme" in s, "A JoinTimePeriod of 1 s reaches" in s) for s in shown] == [
+                (True, True), (False, True),
+            ]  # fmt: skip
+            page.fill("#f-text", "secure-esme")  # the DMC is not part of the name
+            assert page.locator("#shown").inner_text() == "0 shown"
+        finally:
+            browser.close()
+
+
 #: index.html of the default run (404 scenarios: 310 passed, 94 not applicable) with every body inline,
-#: measured before bodies were packed: 7,033,852 bytes. Packed (one pack per example) it measured 1,059,878.
+#: measured before bodies were packed: 7,033,852 bytes. Packed (one pack per example) it measured 1,059,878;
+#: with rows packed too, a group per feature, 461,034.
 INLINE_DEFAULT_PAGE_BYTES = 7_033_852
 
 
@@ -266,22 +343,23 @@ def default_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "report"
 
 
-def test_the_default_run_s_page_is_under_half_its_inline_size_and_opens(default_report: Path) -> None:
+def test_the_default_run_s_page_is_under_an_eighth_of_its_inline_size_and_opens(default_report: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     from s1sr.report.packing import unpacked
 
     page_path = default_report / "index.html"
     size = page_path.stat().st_size
-    assert size < INLINE_DEFAULT_PAGE_BYTES // 2, size
+    assert size < INLINE_DEFAULT_PAGE_BYTES // 8, size  # one pack per example (1.06 MB) would not do
     source = page_path.read_text()
-    assert source.count('<template class="packed"') == 404
-    assert len(unpacked(source).encode()) > 3 * size  # every body is still in the page, compressed
+    assert _packed_rows(source).count('<template class="packed"') == 404
+    assert len(unpacked(source).encode()) > 3 * size  # every row and body is still in the page, compressed
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(page_path.as_uri())
+            _listed(page)
             assert page.locator("#overall").inner_text() == "CONFORMANT"
             assert page.locator("#shown").inner_text() == "404 shown"
             na = page.locator("details.scenario[data-outcome='not applicable']").first

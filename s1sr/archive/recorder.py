@@ -111,7 +111,7 @@ class RunArchive:
         settings = self.settings
         if settings is None:
             raise RuntimeError("nothing ran: discard the archive instead")
-        from s1sr.report.writer import render_reports
+        from s1sr.report.writer import report_contents
 
         final = self.request.folder / self.name
         try:
@@ -121,7 +121,7 @@ class RunArchive:
             # The record the reports are rendered from carries the archive id and certificate fingerprints
             # (the run put them there before it started), so the archived index.html shows its own id.
             settings.record.archive = settings.record.archive or self.facts()
-            for name, data in render_reports(settings.record, settings.catalogue).items():
+            for name, data in report_contents(settings.record, settings.catalogue).items():
                 write_new_file(self.staging / name, data)
             manifest = self._manifest(options, settings)
             write_new_file(self.staging / MANIFEST, manifest_bytes(manifest))

@@ -18,7 +18,7 @@ from lxml.builder import ElementMaker
 from s1sr.duis.namespaces import NSMAP, SCHEMA_VERSION, SR, sr
 from s1sr.duis.request import RequestId
 from s1sr.duis.safe_xml import shorten
-from s1sr.duis.signing import Credentials, SignatureCheck, sign_element, verify_element
+from s1sr.duis.signing import Credentials, SignatureCheck, append_signature, verify_element
 from s1sr.errors import InputError
 
 S = ElementMaker(namespace=SR, nsmap={"sr": SR})
@@ -47,8 +47,9 @@ def build_refusal(
     request_id: RequestId, service_reference: str, srv: str, code: str, credentials: Credentials
 ) -> bytes:
     """The refusal ``code`` of a request, signed as a document with ``credentials``."""
-    signed = sign_element(code_only_response(request_id, service_reference, srv, code), credentials)
-    return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
+    response = code_only_response(request_id, service_reference, srv, code)
+    append_signature(response, credentials)  # built here, held by nothing else: signed in place, no copy
+    return bytes(etree.tostring(response, xml_declaration=True, encoding="UTF-8"))
 
 
 @dataclass(frozen=True)

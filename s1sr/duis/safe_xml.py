@@ -8,6 +8,7 @@ validates is the value the harness reads (``1<!-- -->200000`` is 1200000 to both
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,12 @@ SHOWN_CHARS = 60
 
 # The elements at depth MAX_DEPTH + 1 below the root, if any: one XPath step per level,
 # evaluated in libxml2 (a fifth of the time of walking start and end events in Python).
-_TOO_DEEP = "(" + "/".join(["*"] * MAX_DEPTH) + ")[1]"
+# Compiled once: lxml serialises calls of one XPath object across threads.
+_TOO_DEEP = etree.XPath("(" + "/".join(["*"] * MAX_DEPTH) + ")[1]")
+_ATTRIBUTES = etree.XPath("count(//@*)")
+#: The fewest bytes an attribute takes in a document (`` a=""``): a shorter document cannot hold
+#: more than MAX_ATTRIBUTES (no DOCTYPE, so no attribute comes from anywhere but its bytes).
+_ATTRIBUTE_BYTES = 5
 
 
 def _parser(target: Any = None) -> etree.XMLParser:  # lxml calls only the methods a target has
@@ -53,6 +59,18 @@ def _parser(target: Any = None) -> etree.XMLParser:  # lxml calls only the metho
         collect_ids=False,
         target=target,
     )
+
+
+class _Parsers(threading.local):
+    """This thread's two parsers, made once and reused for every document.
+
+    An lxml parser may parse one document after another but not two at once, so each thread has
+    its own; making the prolog parser costs more than using it (lxml inspects its target).
+    """
+
+    def __init__(self) -> None:
+        self.document = _parser()
+        self.prolog = _parser(_Prolog())
 
 
 def read_document(path: Path, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes:
@@ -87,7 +105,7 @@ def parse_xml(data: bytes, where: str = "<input>", *, max_bytes: int = MAX_DOCUM
     :data:`MAX_DEPTH`, or more than :data:`MAX_ATTRIBUTES` attributes. Comments and
     processing instructions are dropped, so each element's text is its whole string value.
     """
-    if not data.strip():
+    if not data or data.isspace():  # as `not data.strip()`, without copying the document
         raise InputError("document is empty", where, "give a DUIS XML document")
     if len(data) > max_bytes:
         raise InputError(f"document is {len(data):,} bytes, over the {max_bytes:,}-byte limit", where)
@@ -101,14 +119,14 @@ def parse_xml(data: bytes, where: str = "<input>", *, max_bytes: int = MAX_DOCUM
         ) from None
     _refuse_doctype(data, where)
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, _PARSERS.document)
     except etree.XMLSyntaxError as exc:
         message = str(exc.msg or exc).splitlines()[0]
         line = f" (line {exc.lineno})" if exc.lineno else ""
         raise InputError(f"not well-formed XML{line}: {shorten(message, 200)}", where, "fix the XML syntax") from None
     if root is None:
         raise InputError("document has no root element", where)
-    _check_shape(root, where)
+    _check_shape(root, len(data), where)
     return root
 
 
@@ -141,10 +159,15 @@ class _Prolog:
 #: Bytes given to the prolog check at a time: it reads only as far as the root element.
 _PROLOG_CHUNK = 64 * 1024
 
+_PARSERS = _Parsers()
+
 
 def _refuse_doctype(data: bytes, where: str) -> None:
     """Refuse a DOCTYPE wherever the prolog puts it, as libxml2 reads the prolog (not a prefix scan)."""
-    parser = _parser(_Prolog())
+    # Each way out resets the feed parser (an exception from the target or a syntax error ends its
+    # document, close() ends it otherwise), so the next document starts afresh; on any other way
+    # out (an interrupt mid-feed) the parser is replaced rather than trusted.
+    parser = _PARSERS.prolog
     try:
         for offset in range(0, len(data), _PROLOG_CHUNK):
             parser.feed(data[offset : offset + _PROLOG_CHUNK])
@@ -159,16 +182,21 @@ def _refuse_doctype(data: bytes, where: str) -> None:
         ) from None
     except etree.XMLSyntaxError:
         return  # the full parse names the syntax error
+    except BaseException:
+        _PARSERS.prolog = _parser(_Prolog())
+        raise
 
 
-def _check_shape(root: etree._Element, where: str) -> None:
+def _check_shape(root: etree._Element, size: int, where: str) -> None:
     """Refuse nesting deeper than :data:`MAX_DEPTH` and more than :data:`MAX_ATTRIBUTES` attributes."""
-    too_deep = root.xpath(_TOO_DEEP)
+    too_deep = _TOO_DEEP(root)
     if isinstance(too_deep, list) and too_deep:
         line = getattr(too_deep[0], "sourceline", None)
         at = f" (line {line})" if line else ""
         raise InputError(f"elements nest deeper than {MAX_DEPTH} levels{at}", where, "this is not a DUIS message")
-    attributes = root.xpath("count(//@*)")
+    if size < _ATTRIBUTE_BYTES * MAX_ATTRIBUTES:
+        return
+    attributes = _ATTRIBUTES(root)
     if isinstance(attributes, float) and attributes > MAX_ATTRIBUTES:
         raise InputError(
             f"document has {int(attributes):,} attributes, over the limit of {MAX_ATTRIBUTES:,}",

@@ -53,6 +53,12 @@ def is_controller(config: pytest.Config) -> bool:
     return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
 
 
+def worker_count(config: pytest.Config) -> int:
+    """How many pytest-xdist workers the run has (1 without workers)."""
+    count = getattr(config.option, "numprocesses", None)
+    return count if isinstance(count, int) and count > 1 else 1
+
+
 def worker_target(config: pytest.Config) -> JournalTarget | None:
     """The journal a worker's controller made for the run (None when the controller made none)."""
     given: dict[str, Any] = getattr(config, "workerinput", {})
@@ -115,7 +121,9 @@ def journal_result(config: pytest.Config, settings: RunSettings, result: Scenari
     }
     config.stash[_COUNTED] = SchemaCounts(after.requests_validated, after.responses_validated, after.invalid)
     fields = scenario_dict(result) | {"nodeid": result.nodeid, "position": result.position}
-    writer.append("scenario", fields | {"finished": now(), "schema": counts})
+    where = writer.append("scenario", fields | {"finished": now(), "schema": counts})
+    if where is not None:  # the journal holds the evidence now: memory keeps where, not what
+        result.evidence = writer.evidence(where, result.id, len(result.evidence))
 
 
 def end_journal(config: pytest.Config, exitstatus: int) -> None:

@@ -10,7 +10,7 @@ from s1sr.devices.adapter import DeviceError
 from s1sr.errors import S1srError
 from s1sr.gherkin import Mismatch
 from s1sr.observability import NOT_OBSERVABLE
-from s1sr.plugin.journaling import end_journal, is_worker, journal_result, record_of_run
+from s1sr.plugin.journaling import end_journal, is_controller, is_worker, journal_result, record_of_run, worker_count
 from s1sr.plugin.keys import NOT_APPLICABLE, RESULT_KEY, SESSION_KEY
 from s1sr.plugin.settings import SETTINGS_KEY
 from s1sr.report.results import ScenarioResult
@@ -50,6 +50,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         session = item.stash.get(SESSION_KEY, None)
         if session is not None:
             result.evidence = session.evidence_dicts()
+            del item.stash[SESSION_KEY]  # items live as long as the run: its exchanges and devices need not
         if report.failed and result.outcome == "passed":
             result.outcome, result.reason = "error", _failure(call)
         settings = item.config.stash.get(SETTINGS_KEY, None)
@@ -161,9 +162,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     settings.record = record_of_run(config, settings, record)
     # A run that recorded nothing (killed before collection ended, nothing selected) keeps the previous set.
     if settings.report_claim is not None and settings.record.scenarios and not settings.report_error:
-        from s1sr.report.writer import render_reports
+        from s1sr.report.writer import report_contents
 
         try:
-            settings.report_claim.publish(render_reports(settings.record, settings.catalogue))
+            # on workers the cores are the run's: each report is written by a process of its own
+            parallel = worker_count(config) if is_controller(config) else 1
+            settings.report_claim.publish(report_contents(settings.record, settings.catalogue), parallel)
         except S1srError as exc:  # a disk that filled during the run: the previous set stays whole
             settings.report_error = exc.line()

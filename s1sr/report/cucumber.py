@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
-from typing import Any
+from typing import Any, BinaryIO
 
-from s1sr.report.results import RunRecord
+from s1sr.report.results import RunRecord, ScenarioResult
 
 STATUS = {"passed": "passed", "failed": "failed", "error": "failed", "undefined": "undefined", "not run": "skipped"}
 
@@ -24,10 +25,33 @@ def cucumber_json(record: RunRecord) -> bytes:
     waiver, and its failed (or errored) step is ``skipped``, as junit.xml has it, so a dashboard does not
     count a failure the run's verdict has accepted.
     """
+    out = io.BytesIO()
+    write_cucumber_json(record, out)
+    return out.getvalue()
+
+
+def write_cucumber_json(record: RunRecord, out: BinaryIO) -> None:
+    """Write :func:`cucumber_json`'s bytes a feature at a time (a gate's record is never all in memory)."""
     verdict, reason = record.verdict_and_reason()
     run_tag = {"name": f"@run-{_slug(verdict)}", "line": 1}
-    features: dict[str, dict[str, Any]] = {}
+    by_file: dict[str, list[ScenarioResult]] = {}
     for s in record.scenarios:
+        by_file.setdefault(s.feature_file, []).append(s)
+    if not by_file:
+        out.write(b"[]")
+        return
+    out.write(b"[\n")
+    for index, scenarios in enumerate(by_file.values()):
+        feature = _feature(scenarios, verdict, reason, run_tag)
+        text = json.dumps(feature, indent=2).replace("\n", "\n  ")
+        out.write(("  " if index == 0 else ",\n  ").encode("utf-8") + text.encode("utf-8"))
+    out.write(b"\n]")
+
+
+def _feature(scenarios: list[ScenarioResult], verdict: str, reason: str, run_tag: dict[str, Any]) -> dict[str, Any]:
+    """The feature object of one feature file's scenarios (the first names the feature and gives its tags)."""
+    features: dict[str, dict[str, Any]] = {}
+    for s in scenarios:
         feature = features.setdefault(
             s.feature_file,
             {
@@ -83,7 +107,7 @@ def cucumber_json(record: RunRecord) -> bytes:
                 "steps": steps,
             }
         )
-    return json.dumps(list(features.values()), indent=2).encode("utf-8")
+    return next(iter(features.values()))
 
 
 def _waiver_words(outcome: str | None, waiver: dict[str, Any] | None) -> str:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
 import platform
+import signal
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
+from typing import BinaryIO, NoReturn, TypeAlias
+
+from s1sr.errors import S1srError
 
 #: Report files are for sharing, whatever the umask.
 FILE_MODE = 0o644
@@ -19,9 +24,120 @@ FILE_MODE = 0o644
 EXCHANGE_UNSUPPORTED = frozenset({errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
 
 
-def write_new_file(path: Path, data: bytes) -> None:
+#: What a file is made of: its bytes, or a function that writes them to a binary file (a report too big to hold).
+Content: TypeAlias = bytes | Callable[[BinaryIO], None]
+
+
+def write_new_file(path: Path, data: Content) -> None:
     """Create ``path`` (it must not exist), write all of ``data`` and flush it to the disk before returning."""
-    _write_all(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE), data)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    if isinstance(data, bytes):
+        _write_all(handle, data)
+        return
+    try:
+        os.fchmod(handle, FILE_MODE)
+        stream = os.fdopen(handle, "wb", buffering=1024 * 1024, closefd=False)
+        data(stream)
+        stream.flush()
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def write_new_files(folder: Path, files: Mapping[str, Content], parallel: int = 1) -> None:
+    """:func:`write_new_file` for each of ``files`` in ``folder``; up to ``parallel`` of them at once.
+
+    With ``parallel`` above one (a run on workers has the cores), the files that are made by a function
+    are each written by a process forked for it, so a gate's four reports take the time of the longest
+    rather than of all four. A child that fails reports its error, as one line, to this process, which
+    raises it here (an :class:`~s1sr.errors.S1srError` as it was, an ``OSError`` with its errno); the
+    other children are stopped. Without ``os.fork`` (not POSIX), one at a time.
+    """
+    forked = {name: data for name, data in files.items() if not isinstance(data, bytes)}
+    if parallel <= 1 or len(forked) <= 1 or not hasattr(os, "fork"):
+        for name, data in files.items():
+            write_new_file(folder / name, data)
+        return
+    for name, data in files.items():
+        if isinstance(data, bytes):
+            write_new_file(folder / name, data)
+    _write_forked(folder, forked, parallel)
+
+
+def _write_forked(folder: Path, files: Mapping[str, Content], parallel: int) -> None:
+    waiting = list(files.items())
+    running: dict[int, tuple[str, int]] = {}  # pid: (file name, read end of its error pipe)
+    problem: BaseException | None = None
+    try:
+        while (waiting or running) and problem is None:
+            while waiting and len(running) < parallel:
+                name, data = waiting.pop(0)
+                reader, writer = os.pipe()
+                pid = os.fork()
+                if pid == 0:  # the child: write one file, say how it went, never return into the caller
+                    os.close(reader)
+                    _child(folder / name, data, writer)
+                os.close(writer)
+                running[pid] = (name, reader)
+            pid, status = os.wait()
+            if pid not in running:
+                continue
+            name, reader = running.pop(pid)
+            problem = _child_problem(name, status, _read_all(reader))
+    except BaseException as exc:  # Ctrl-C while waiting: the children go too
+        problem = exc
+    finally:
+        for pid, (_, reader) in running.items():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+            os.close(reader)
+    if problem is not None:
+        raise problem
+
+
+def _child(path: Path, data: Content, pipe: int) -> NoReturn:
+    code, message = 0, b""
+    try:
+        write_new_file(path, data)
+    except S1srError as exc:
+        code, message = 1, b"S1srError\0" + "\0".join((exc.what, exc.where, exc.fix)).encode("utf-8", "replace")
+    except OSError as exc:
+        code, message = 1, f"OSError\0{exc.errno or 0}\0{exc.strerror or exc}".encode("utf-8", "replace")
+    except BaseException as exc:  # a bug: said in one line, as the parent would have
+        code, message = 1, f"error\0{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+    finally:
+        with contextlib.suppress(OSError):
+            os.write(pipe, message[:65536])
+            os.close(pipe)
+        os._exit(code)
+
+
+def _read_all(handle: int) -> bytes:
+    chunks = []
+    try:
+        while chunk := os.read(handle, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(handle)
+    return b"".join(chunks)
+
+
+def _child_problem(name: str, status: int, message: bytes) -> BaseException | None:
+    """What the child writing ``name`` ended in: None when it wrote it."""
+    if os.waitstatus_to_exitcode(status) == 0:
+        return None
+    kind, _, rest = message.decode("utf-8", "replace").partition("\0")
+    if kind == "S1srError":
+        what, where, fix = [*rest.split("\0"), "", ""][:3]
+        return S1srError(what, where, fix)
+    if kind == "OSError":
+        number, _, text = rest.partition("\0")
+        return OSError(int(number) if number.isdigit() else 0, text)
+    if kind == "error":
+        return RuntimeError(f"writing {name}: {rest}")
+    return OSError(errno.EIO, f"the process writing {name} ended with status {os.waitstatus_to_exitcode(status)}")
 
 
 def _write_all(handle: int, data: bytes) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import io
 import re
+from collections.abc import Iterator
 from importlib import resources
-from typing import Any
+from typing import Any, BinaryIO
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template
 
 from s1sr.catalogue import Catalogue, clause_key
 from s1sr.report.packing import PACKED_OUTCOMES, Packer
@@ -18,6 +21,12 @@ def _environment() -> Environment:
     environment.filters["field"] = field_words
     environment.filters["value"] = value_words
     return environment
+
+
+@functools.cache
+def _template() -> Template:
+    text = resources.files("s1sr.report").joinpath("templates", "index.html.j2").read_text(encoding="utf-8")
+    return _environment().from_string(text)
 
 
 def field_words(name: str) -> str:
@@ -40,31 +49,64 @@ OUTCOME_ORDER = ("failed", "error", "not run", "waived", "passed", "not applicab
 LINKED = ("failed", "error", "not run", "waived")
 
 
+#: How much rendered text :func:`write_index_html` gathers before each write.
+CHUNK_CHARS = 64 * 1024
+
+
 def anchor(scenario: ScenarioResult, index: int) -> str:
-    """The page anchor of a scenario: unique within the page, stable for one record."""
-    return f"s{index}-" + re.sub(r"[^A-Za-z0-9]+", "-", scenario.id).strip("-")[-80:]
+    """The page anchor of the scenario at ``index`` in its record: unique within the page, stable for one record."""
+    return f"s{index}"
+
+
+def example_of(scenario: ScenarioResult) -> str:
+    """The scenario example a scenario runs, on any DMC: its id without the ``[DMC]`` at its end."""
+    return re.sub(r"\[[^\[\]]*\]$", "", scenario.id)
 
 
 def ordered(record: RunRecord) -> list[tuple[str, ScenarioResult]]:
-    """The scenarios: failures, errors, not run, waived, passed, not applicable; each in clause, then DMC order."""
+    """The scenarios: failures, errors, not run, waived, passed, not applicable; each in clause order, then
+    scenario example (in run order), then DMC: an example's verdicts on every DMC are listed together."""
     positions = {id(s): i for i, s in enumerate(record.scenarios)}
+    first_seen: dict[str, int] = {}
+    for i, s in enumerate(record.scenarios):
+        first_seen.setdefault(example_of(s), i)
 
     def key(s: ScenarioResult) -> tuple[Any, ...]:
         first_clause = min((clause_key(c) for c in s.clauses), default=(10**6,))
-        return (OUTCOME_ORDER.index(s.outcome), first_clause, s.dmc, positions[id(s)])
+        return (OUTCOME_ORDER.index(s.outcome), first_clause, first_seen[example_of(s)], s.dmc, positions[id(s)])
 
     return [(anchor(s, positions[id(s)]), s) for s in sorted(record.scenarios, key=key)]
 
 
 def index_html(record: RunRecord, catalogue: Catalogue, *, packed: bool = True) -> bytes:
-    """Render the report page for ``record`` (its deviation register judged first, if not yet).
+    """The report page for ``record``: the bytes :func:`write_index_html` writes."""
+    out = io.BytesIO()
+    write_index_html(record, catalogue, out, packed=packed)
+    return out.getvalue()
 
-    The bodies of passed and not applicable scenarios are carried compressed and expanded when opened
-    (see :mod:`s1sr.report.packing`); ``packed=False`` inlines every body, as pages did before.
+
+def write_index_html(record: RunRecord, catalogue: Catalogue, out: BinaryIO, *, packed: bool = True) -> None:
+    """Write the report page for ``record`` (its deviation register judged first, if not yet) to ``out``.
+
+    The page is written as it is rendered, a chunk at a time, so a gate's page is never held whole:
+    passed and not applicable scenarios are compressed a group (a feature's examples on every DMC) at a time
+    (see :mod:`s1sr.report.packing`), and each scenario's evidence is iterated once, as it is rendered.
+    ``packed=False`` inlines every row and body, as pages did before.
     """
+    pending: list[str] = []
+    size = 0
+    for chunk in _page_chunks(record, catalogue, packed=packed):
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= CHUNK_CHARS:
+            out.write("".join(pending).encode("utf-8"))
+            pending, size = [], 0
+    if pending:
+        out.write("".join(pending).encode("utf-8"))
+
+
+def _page_chunks(record: RunRecord, catalogue: Catalogue, *, packed: bool) -> Iterator[str]:
     record.apply_waivers()
-    template_text = resources.files("s1sr.report").joinpath("templates", "index.html.j2").read_text(encoding="utf-8")
-    template = _environment().from_string(template_text)
     scenarios = ordered(record)
     rows: list[dict[str, Any]] = []
     for clause_id, counts in record.by_clause().items():
@@ -89,7 +131,11 @@ def index_html(record: RunRecord, catalogue: Catalogue, *, packed: bool = True) 
             }
         )
     verdict, reason = record.verdict_and_reason()
-    page = template.render(
+    # A packed scenario's group: its feature file and outcome (those listed one after another form one group).
+    groups = [
+        f"{s.outcome}|{s.feature_file}" if packed and s.outcome in PACKED_OUTCOMES else None for _, s in scenarios
+    ]
+    yield from _template().generate(
         run=record,
         status=catalogue.status,
         verdict=f"INTERRUPTED, {verdict}" if record.interrupted else verdict,
@@ -99,20 +145,16 @@ def index_html(record: RunRecord, catalogue: Catalogue, *, packed: bool = True) 
         not_observable=record.not_observable(),
         verdicts=record.shown_verdicts(),
         clause_rows=rows,
-        scenarios=scenarios,
+        scenarios=[(a, s, g) for (a, s), g in zip(scenarios, groups, strict=True)],
+        packed_count=sum(g is not None for g in groups),
         deviations=deviation_rows(record, {s.id: a for a, s in scenarios}),
         register=record.deviations,
         signing=record.tool.get("signing"),
         tool=record.tool,
         outcome_classes={c.code: c.name for c in catalogue.outcomes},
         modifications=catalogue.modifications,
-        packer=Packer(
-            (a, re.sub(r"\[[^\[\]]*\]$", "", s.id), s.dmc)
-            for a, s in scenarios
-            if packed and s.outcome in PACKED_OUTCOMES
-        ),
+        packer=Packer(),
     )
-    return page.encode("utf-8")
 
 
 def deviation_rows(record: RunRecord, anchors: dict[str, str]) -> list[dict[str, Any]]:

@@ -41,6 +41,9 @@ for a run without workers, ``controller`` and ``gw0``, ``gw1``... under pytest-x
   the journal judges it again, so ``s1sr report`` applies the register the run had unless given another).
 - ``end``, one per process that ends: ``finished``, ``interrupted`` (Ctrl-C, SIGTERM), ``exitstatus``.
 
+A record rebuilt from a journal leaves each scenario's ``evidence`` in the file and reads it again when a
+report iterates it (:mod:`s1sr.report.evidence`): the evidence is nearly all of a record.
+
 A scenario selected but without a ``scenario`` line is ``not run``; a run whose ``main`` or ``controller``
 has no ``end`` line was killed, and its record says ``interrupted``. A ``scenario`` line holds what the run
 found (``passed``, ``failed``, ``error``, ``not applicable``, ``not run``), never ``waived``: waiving is a
@@ -73,6 +76,7 @@ from typing import Any
 from s1sr import __version__
 from s1sr.bundle import features_dir
 from s1sr.errors import ConfigError, InputError
+from s1sr.report.evidence import JournaledEvidence, JournalSource
 from s1sr.report.provenance import source_state
 from s1sr.report.results import OUTCOMES, RunRecord, ScenarioResult, scenario_from_dict
 from s1sr.report.waivers import WaiverRegister, merge_registers, register_from_dict
@@ -235,6 +239,7 @@ class JournalWriter:
         self.worker = worker
         self.error = ""
         self._last_sync = time.monotonic()
+        self._source: JournalSource | None = None
         self._handle: int | None = os.open(target.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
 
     def header(self, identity: RunIdentity, started: str) -> None:
@@ -243,9 +248,15 @@ class JournalWriter:
         line |= {"worker": self.worker, "pid": os.getpid(), "host": socket.gethostname(), "started": started}
         self._write(line | identity.as_dict() | {"source": source_state(features_dir())})
 
-    def append(self, kind: str, fields: dict[str, Any]) -> None:
-        """A line of ``kind`` with ``fields``."""
-        self._write({"kind": kind, "run": self.target.run, "worker": self.worker, **fields})
+    def append(self, kind: str, fields: dict[str, Any]) -> tuple[int, int] | None:
+        """A line of ``kind`` with ``fields``; where it is in the file (offset, length), None when not written."""
+        return self._write({"kind": kind, "run": self.target.run, "worker": self.worker, **fields})
+
+    def evidence(self, where: tuple[int, int], scenario: str, count: int) -> JournaledEvidence:
+        """The evidence of the scenario line this writer wrote at ``where``, read back from the file when needed."""
+        if self._source is None:
+            self._source = JournalSource(self.target.path)
+        return JournaledEvidence(self._source, where[0], where[1], scenario, count)
 
     def close(self) -> None:
         """Flush the lines to the disk and close the file. Idempotent."""
@@ -255,17 +266,20 @@ class JournalWriter:
             os.close(self._handle)
             self._handle = None
 
-    def _write(self, line: dict[str, Any]) -> None:
+    def _write(self, line: dict[str, Any]) -> tuple[int, int] | None:
         if self._handle is None or self.error:
-            return
+            return None
         data = json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        where = (0, len(data))
         handle = self._handle
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 size = os.fstat(handle).st_size
+                where = (size, len(data))  # O_APPEND, under the lock: the line starts where the file ends
                 if size and os.pread(handle, 1, size - 1) != b"\n":
                     data = b"\n" + data  # close a torn line, so that this one stands alone
+                    where = (size + 1, len(data) - 1)
                 view = memoryview(data)
                 while view:  # os.write may write less than asked
                     view = view[os.write(handle, view) :]
@@ -276,6 +290,8 @@ class JournalWriter:
                 self._last_sync = time.monotonic()
         except OSError as exc:
             self.error = f"cannot write the journal {self.target.path} ({exc.strerror or exc})"
+            return None
+        return where
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -291,7 +307,11 @@ class JournalFile:
 
 
 def read_journal(path: Path, run: str | None = None) -> JournalFile:
-    """Read a journal (only run ``run``'s lines when given); :class:`InputError` for a file that is not one."""
+    """Read a journal (only run ``run``'s lines when given); :class:`InputError` for a file that is not one.
+
+    A scenario line's ``evidence`` is left in the file: :class:`~s1sr.report.evidence.JournaledEvidence`
+    reads it again when a report iterates it (the file stays open for that, even if it is removed).
+    """
     where = str(path)
     lines: list[tuple[int, dict[str, Any]]] = []
     skipped = 0
@@ -300,8 +320,13 @@ def read_journal(path: Path, run: str | None = None) -> JournalFile:
             if handle.read(len(MAGIC)) != MAGIC:
                 raise InputError("is not an s1sr journal (it does not begin with a journal header)", where)
             handle.seek(0)
+            source = JournalSource(path)
             number = 0
-            while raw := handle.readline(MAX_LINE_BYTES + 1):
+            while True:
+                offset = handle.tell()
+                raw = handle.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    break
                 number += 1
                 if len(raw) > MAX_LINE_BYTES:
                     raise InputError(f"line {number} is longer than {MAX_LINE_BYTES // 2**20} MiB", where)
@@ -314,6 +339,9 @@ def read_journal(path: Path, run: str | None = None) -> JournalFile:
                     continue
                 _check_line(line, f"{where}:{number}")
                 if run is None or line["run"] == run:
+                    if line["kind"] == "scenario":
+                        count = len(line["evidence"])
+                        line["evidence"] = JournaledEvidence(source, offset, len(raw), line["id"], count)
                     lines.append((number, line))
     except OSError as exc:
         raise InputError(f"cannot read the journal ({exc.strerror or exc})", where) from None
@@ -362,7 +390,8 @@ def _check_line(line: Any, where: str) -> None:
             _optional(entry, {"position": (int,)}, where)
     elif kind == "scenario":
         _require(line, _SCENARIO_FIELDS, where)
-        _optional(line, {"position": (int,), "schema": (dict,), "finished": (str,)}, where)
+        _optional(line, {"position": (int,), "schema": (dict,), "finished": (str,), "evidence": (list,)}, where)
+        line.setdefault("evidence", [])
         if line["outcome"] not in OUTCOMES:
             raise InputError(f"scenario {line['id']} has outcome '{line['outcome']}', not one of {OUTCOMES}", where)
         _optional(line.get("schema", {}), dict.fromkeys(_SCHEMA_COUNTS, (int,)), where)

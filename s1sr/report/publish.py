@@ -74,9 +74,10 @@ from types import TracebackType
 from s1sr.errors import ConfigError, S1srError
 from s1sr.report.files import (
     EXCHANGE_UNSUPPORTED,
+    Content,
     exchange_folders,
     fsync_folder,
-    write_new_file,
+    write_new_files,
 )
 
 #: The files of one run's report set, every one written by ``claim.publish``.
@@ -109,8 +110,10 @@ class ReportDirClaim:
         """True until ``release``."""
         return self._lock is not None
 
-    def publish(self, files: Mapping[str, bytes]) -> Path:
-        """Replace the report set in the folder by ``files`` (name to content), as a whole; return the folder.
+    def publish(self, files: Mapping[str, Content], parallel: int = 1) -> Path:
+        """Replace the report set in the folder by ``files`` (name to content: bytes, or a function writing them),
+        as a whole, writing up to ``parallel`` of them at once (:func:`~s1sr.report.files.write_new_files`);
+        return the folder.
 
         After this returns, the folder holds exactly these files (and the companions and files not ours it
         held), flushed to the disk. Interrupted at any point, by an exception, a signal or SIGKILL, it leaves
@@ -128,8 +131,7 @@ class ReportDirClaim:
         try:
             os.mkdir(staging)
             _keep_mode(self.folder, staging)
-            for name, data in files.items():
-                write_new_file(staging / name, data)
+            write_new_files(staging, files, parallel)
             _carry(self.folder, staging, ours)
             fsync_folder(staging)
             previous = self._swap_in(staging, token)
@@ -353,7 +355,7 @@ def _is_companion(entry: os.DirEntry[str]) -> bool:
     return entry.name in COMPANION_FILES and entry.is_file(follow_symlinks=False)
 
 
-def _plain_names(files: Mapping[str, bytes]) -> frozenset[str]:
+def _plain_names(files: Mapping[str, Content]) -> frozenset[str]:
     for name in files:
         if not name or name.startswith(".") or "/" in name or "\0" in name or (os.altsep and os.altsep in name):
             raise ValueError(f"a report file name must be a plain, visible file name, not {name!r}")

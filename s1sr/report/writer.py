@@ -1,38 +1,60 @@
-"""The report set of a run: the bytes of index.html, junit.xml, cucumber.json and results.json.
+"""The report set of a run: index.html, junit.xml, cucumber.json and results.json.
 
-``render_reports`` makes them; ``s1sr.report.publish`` puts them in a report folder as one set;
-``report_journals`` renders the set of a record rebuilt from journals (``s1sr report``).
+``report_contents`` gives a function writing each (``render_reports`` their bytes); ``s1sr.report.publish``
+puts them in a report folder as one set; ``report_journals`` renders the set of a record rebuilt from
+journals (``s1sr report``).
 """
 
 from __future__ import annotations
 
-import json
+import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from s1sr.catalogue import Catalogue, load_catalogue
 from s1sr.errors import InputError
-from s1sr.report.cucumber import cucumber_json
-from s1sr.report.html import index_html
+from s1sr.report.cucumber import write_cucumber_json
+from s1sr.report.html import write_index_html
 from s1sr.report.journal import MergedJournals, catalogue_digest, merge_journals, read_journal
 from s1sr.report.junit import junit_xml
 from s1sr.report.publish import REPORT_FILES, claim_report_dir
 from s1sr.report.results import RunRecord
 from s1sr.report.waivers import WaiverRegister
 
-__all__ = ["REPORT_FILES", "render_reports", "report_journals", "write_reports"]
+__all__ = ["REPORT_FILES", "render_reports", "report_contents", "report_journals", "write_reports"]
+
+
+def _write(out: BinaryIO, data: bytes) -> None:
+    out.write(data)
 
 
 def render_reports(record: RunRecord, catalogue: Catalogue) -> dict[str, bytes]:
-    """Every report file of ``record``, by file name (the names of ``REPORT_FILES``).
+    """Every report file of ``record``, by file name (the names of ``REPORT_FILES``), in memory.
 
     The record's deviation register is judged first (once, on today's date), so the four files agree.
     """
+    rendered = {}
+    for name, content in report_contents(record, catalogue).items():
+        out = io.BytesIO()
+        content(out)
+        rendered[name] = out.getvalue()
+    return rendered
+
+
+def report_contents(record: RunRecord, catalogue: Catalogue) -> dict[str, Callable[[BinaryIO], None]]:
+    """Every report file of ``record``, by file name, as a function that writes it (what ``publish`` takes).
+
+    Each file is written a scenario (or a feature) at a time, and a journaled scenario's evidence is read
+    from its journal as it is written, so publishing a gate's reports never holds them, or the evidence,
+    all at once. The deviation register is judged first (once, on today's date), so the four files agree.
+    """
     record.apply_waivers()
     return {
-        "index.html": index_html(record, catalogue),
-        "junit.xml": junit_xml(record),
-        "cucumber.json": cucumber_json(record),
-        "results.json": json.dumps(record.as_dict(), indent=2).encode("utf-8") + b"\n",
+        "index.html": lambda out: write_index_html(record, catalogue, out),
+        "junit.xml": lambda out: _write(out, junit_xml(record)),  # a line per scenario: small
+        "cucumber.json": lambda out: write_cucumber_json(record, out),
+        "results.json": record.write_json,
     }
 
 
@@ -43,7 +65,7 @@ def write_reports(record: RunRecord, catalogue: Catalogue, folder: Path) -> list
     runs (``claim_report_dir``), so that an unwritable folder is reported before, not after.
     """
     with claim_report_dir(folder) as claim:
-        claim.publish(render_reports(record, catalogue))
+        claim.publish(report_contents(record, catalogue))
     return [folder / name for name in REPORT_FILES]
 
 
@@ -77,5 +99,5 @@ def report_journals(
         )
     if folder is not None:
         with claim_report_dir(folder) as claim:
-            claim.publish(render_reports(merged.record, catalogue))
+            claim.publish(report_contents(merged.record, catalogue))
     return merged, catalogue
