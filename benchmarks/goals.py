@@ -192,14 +192,20 @@ def table(rows: list[Judged]) -> str:
 
 
 #: pytest's closing line, ``=== 912 passed, 3 skipped in 81.23s (0:01:21) ===``.
-_PYTEST_SUMMARY = re.compile(r"^=+ .* in (\d+(?:\.\d+)?)s(?: \([0-9:]+\))? =+$", re.MULTILINE)
+#: pytest's closing line: ``=== 912 passed in 76.50s (0:01:16) ===``, or under ``-q`` without the rules.
+_PYTEST_SUMMARY = re.compile(
+    r"^(?:=+ )?\d+ (?:passed|failed|skipped|error|errors|deselected|xfailed|xpassed)\b.* in (\d+(?:\.\d+)?)s"
+    r"(?: \([0-9:]+\))?(?: =+)?$",
+    re.MULTILINE,
+)
 
 
 def tests_seconds_from(path: Path) -> float:
     """The wall time of a pytest session from its junit XML (``--junitxml``) or its console log.
 
     junit: the ``time`` of the ``testsuite`` (with pytest-xdist, the session's wall time, not a sum over
-    workers). Log: the time on pytest's closing ``=== ... in N.NNs ===`` line (the last one).
+    workers). Log: the time on pytest's closing ``=== ... in N.NNs ===`` line (the last one; ``-q`` drops the
+    rules).
     """
     try:
         data = path.read_bytes()

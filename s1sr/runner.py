@@ -7,8 +7,10 @@ run's journal (:mod:`s1sr.report.journal`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -239,6 +241,8 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
         "--rootdir",
         str(SUITE),
         "-p",
+        "pytest_bdd.plugin",
+        "-p",
         "s1sr.plugin",
         "-p",
         "no:terminal",
@@ -273,10 +277,8 @@ def pytest_arguments(options: RunOptions, dmcs: list[str], folders: list[Path], 
         args += ["--s1sr-pool", str(options.pool.resolve())]
     if options.shard:
         args += ["--s1sr-shard", options.shard]
-    if options.workers:
-        if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-            args += ["-p", "xdist.plugin"]  # otherwise found by its entry point (naming it too would register it twice)
-        args += ["-n", str(options.workers)]
+    if options.workers:  # the run loads no plugin by entry point (ONLY_NAMED_PLUGINS): xdist is named
+        args += ["-p", "xdist.plugin", "-n", str(options.workers)]
     if options.nodeids:  # archive hook: --rerun keeps only these (a plugin, so that workers keep them too)
         args += ["-p", "s1sr.archive.selection", *(f"--s1sr-rerun={nodeid}" for nodeid in options.nodeids)]
     return args + options.pytest_args
@@ -330,7 +332,8 @@ def _run_suite(options: RunOptions, out: Console, err: Console, archive: RunArch
     view = LiveView(out)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        code = pytest.main(pytest_arguments(options, dmcs, folders, xsd), plugins=[view, SettingsHandoff(settings)])
+        with only_named_plugins():
+            code = pytest.main(pytest_arguments(options, dmcs, folders, xsd), plugins=[view, SettingsHandoff(settings)])
     finally:
         signal.signal(signal.SIGTERM, previous)
         settings.stop_target()
@@ -370,6 +373,29 @@ def _run_suite(options: RunOptions, out: Console, err: Console, archive: RunArch
     if code == pytest.ExitCode.INTERRUPTED:
         return INTERRUPTED_EXIT
     return RUN_VERDICTS[record.verdict()]
+
+
+@contextlib.contextmanager
+def only_named_plugins() -> Iterator[None]:
+    """A run loads the pytest plugins it names (pytest-bdd, s1sr's, xdist with workers) and no other.
+
+    pytest otherwise loads every plugin installed beside it by its entry point: a plugin a machine happens
+    to have could change how scenarios run, and importing them (hypothesis, anyio...) was a tenth of a
+    default run. pytest-xdist's workers inherit the setting with the environment.
+    """
+    before = os.environ.get(AUTOLOAD)
+    os.environ[AUTOLOAD] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(AUTOLOAD, None)
+        else:
+            os.environ[AUTOLOAD] = before
+
+
+#: pytest's switch for plugins found by their entry points.
+AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -121,6 +121,8 @@ def test_the_tests_wall_time_is_read_from_junit_or_from_pytests_closing_line(tmp
     log = tmp_path / "pytest.log"
     log.write_text("created: 2/2 workers\n........\n===== 912 passed, 3 skipped in 76.50s (0:01:16) =====\n")
     assert goals.tests_seconds_from(log) == 76.5
+    log.write_text("........\n1453 passed, 94 skipped in 527.24s (0:08:47)\n")  # -q: no rules
+    assert goals.tests_seconds_from(log) == 527.24
 
 
 @pytest.mark.parametrize(

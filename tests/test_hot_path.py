@@ -82,3 +82,33 @@ def test_a_refused_document_leaves_nothing_behind_for_the_next_one_parsed() -> N
         parse_xml("<a>caf\u00e9</a>".encode("latin-1"))  # not UTF-8
     again = parse_xml(b"<c>\n<d/>\n</c>")
     assert again.tag == "c" and [child.tag for child in again] == ["d"]
+
+
+def test_a_meter_snapshot_is_asdict_of_its_state_and_shares_nothing_with_it() -> None:
+    """The snapshot taken around every request is written by hand for speed: it must be ``asdict``'s."""
+    from dataclasses import asdict
+
+    from s1sr.catalogue import find_dmc
+    from s1sr.devices.simulated import LoadLimit, SimulatedMeter
+
+    model = find_dmc("secure-esme").meter
+    meter = SimulatedMeter("00-DB-12-34-56-78-90-A0", model)
+    state = meter.state
+    state.meter_balance_pence = -150
+    state.load_limit = LoadLimit(7000, 1800, 60, "armed")
+    state.metering.import_profile.update({"2026-11-25T00:00:00Z": 12, "2026-11-25T00:30:00Z": 0})
+    state.metering.import_register = 123456
+    snapshot = meter.snapshot()
+    assert snapshot == {"device_model": model.id, **asdict(state)}
+    assert list(snapshot) == ["device_model", *asdict(state)]  # asdict's order
+    assert snapshot["load_limit"] == {
+        "power_threshold_w": 7000,
+        "period_s": 1800,
+        "restoration_period_s": 60,
+        "supply_state": "armed",
+    }
+    snapshot["metering"]["import_profile"]["2026-11-25T01:00:00Z"] = 5  # a copy, not the meter's own log
+    snapshot["load_limit"]["period_s"] = 1
+    assert len(state.metering.import_profile) == 2 and state.load_limit.period_s == 1800
+    state.load_limit = None
+    assert meter.snapshot()["load_limit"] is None

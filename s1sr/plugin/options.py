@@ -27,6 +27,7 @@ from s1sr.plugin.settings import (
     build_settings,
     claim_reports,
 )
+from s1sr.plugin.step_lookup import remember_step_lookups
 from s1sr.report.journal import record_facts, start_journal
 from s1sr.report.waivers import load_waivers
 
@@ -110,6 +111,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Check the options, load the catalogue and the shipped steps."""
+    remember_step_lookups()  # a third of a run was pytest-bdd matching each step against every definition
     for name, help_text in (
         ("clause(id)", "S1SR clause a scenario exercises"),
         ("srv(id)", "Service Reference Variant a scenario sends"),
