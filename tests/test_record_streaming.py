@@ -10,6 +10,9 @@ import errno
 import io
 import json
 import os
+import subprocess
+import sys
+import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -257,3 +260,12 @@ def test_publishing_in_parallel_gives_the_reports_of_publishing_one_at_a_time(tm
         claim.publish({"index.html": _failing, "results.json": b"{}"}, parallel=2)
     assert (tmp_path / "two" / "results.json").read_bytes() == (tmp_path / "one" / "results.json").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".two")) == []  # nothing left beside
+
+
+def test_writing_in_parallel_reaps_its_own_processes_and_no_other(tmp_path: Path) -> None:
+    """A run's controller has other children (pytest-xdist workers): their exit status stays theirs."""
+    other = subprocess.Popen([sys.executable, "-c", "raise SystemExit(7)"])
+    time.sleep(0.5)  # ended, waiting to be reaped
+    write_new_files(tmp_path, {"a": _pid_writer(b"A"), "b": _pid_writer(b"B")}, parallel=2)
+    assert other.wait(timeout=10) == 7
+    assert (tmp_path / "a").read_bytes().startswith(b"A ") and (tmp_path / "b").read_bytes().startswith(b"B ")

@@ -7,6 +7,7 @@ import ctypes
 import errno
 import os
 import platform
+import select
 import signal
 import sys
 import tempfile
@@ -79,11 +80,14 @@ def _write_forked(folder: Path, files: Mapping[str, Content], parallel: int) -> 
                     _child(folder / name, data, writer)
                 os.close(writer)
                 running[pid] = (name, reader)
-            pid, status = os.wait()
-            if pid not in running:
-                continue
+            # A child's pipe ends when it does: wait on the pipes, then reap that child alone (os.wait would
+            # reap any child of this process, such as a pytest-xdist worker, and take its exit status).
+            ready, _, _ = select.select([reader for _, reader in running.values()], [], [])
+            pid = next(pid for pid, (_, reader) in running.items() if reader == ready[0])
             name, reader = running.pop(pid)
-            problem = _child_problem(name, status, _read_all(reader))
+            message = _read_all(reader)
+            _, status = os.waitpid(pid, 0)
+            problem = _child_problem(name, status, message)
     except BaseException as exc:  # Ctrl-C while waiting: the children go too
         problem = exc
     finally:
