@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 from s1sr.devices.adapter import DeviceAdapter
 from s1sr.devices.commands import COMMANDS, DeviceCommand
 from s1sr.errors import InputError
+from s1sr.toml_file import read_toml_file
 
 #: Whole pence a DUIS money value can carry: 2^31 - 1 DUIS units (electricity, xs:int) is 2,147,483 p.
 MAX_PENCE = 2_147_483
@@ -165,23 +165,14 @@ def load_state(path: Path | None, settings: Sequence[str]) -> StartingState:
 
 def _read_file(path: Path) -> dict[str, Any]:
     where = f"--state {path}"
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_STATE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError("no such file", where, "check the path") from None
-    except IsADirectoryError:
-        raise InputError("is a folder", where, "name a TOML file") from None
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", where) from None
-    if len(data) > MAX_STATE_BYTES:
-        raise InputError(f"is over {MAX_STATE_BYTES:,} bytes", where, "a starting state is a handful of keys")
-    try:
-        table = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", where) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"is not TOML ({exc})", where, "write KEY = VALUE lines") from None
+    table = read_toml_file(
+        path,
+        where,
+        MAX_STATE_BYTES,
+        kind="name a TOML file",
+        too_big="a starting state is a handful of keys",
+        shape="write KEY = VALUE lines",
+    )
     values: dict[str, Any] = {}
     for name, value in table.items():
         key = _known(name, where)

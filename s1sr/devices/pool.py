@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import secrets
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,7 +39,8 @@ from s1sr.devices.commands import DeviceCommand, DeviceReply
 from s1sr.devices.lease import Lease, NoRigFree, NoRigLeft, RigLeases, locks_folder
 from s1sr.devices.recording import RecordingAdapter
 from s1sr.devices.remote import RemoteAdapter, RigDown, check_url, endpoint_key
-from s1sr.errors import ConfigError, InputError, S1srError
+from s1sr.errors import ConfigError, S1srError
+from s1sr.toml_file import read_toml_file
 
 #: Seconds a scenario waits for a free rig of its DMC, unless the pool file says otherwise.
 DEFAULT_WAIT_S = 600.0
@@ -278,23 +278,14 @@ def _none_left(dmc: str, left: list[tuple[Rig, str]]) -> str:
 def load_pool(path: Path, option: str = "--pool") -> RigPool:
     """The pool file ``path``; InputError or ConfigError (one line naming the file and the rig) when it is wrong."""
     where = f"{option} {path}"
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_POOL_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError("no such file", where, "check the path") from None
-    except IsADirectoryError:
-        raise InputError("is a folder", where, "name a TOML file of [[rig]] tables") from None
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", where) from None
-    if len(data) > MAX_POOL_BYTES:
-        raise InputError(f"is over {MAX_POOL_BYTES:,} bytes", where, "a pool file lists rigs, a few lines each")
-    try:
-        table = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", where) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"is not TOML ({exc})", where, "write [[rig]] tables of url and dmc") from None
+    table = read_toml_file(
+        path,
+        where,
+        MAX_POOL_BYTES,
+        kind="name a TOML file of [[rig]] tables",
+        too_big="a pool file lists rigs, a few lines each",
+        shape="write [[rig]] tables of url and dmc",
+    )
     unknown = sorted(set(table) - set(FILE_KEYS))
     if unknown:
         raise ConfigError(
