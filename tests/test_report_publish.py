@@ -487,7 +487,11 @@ def test_a_run_stopped_at_any_moment_of_publish_leaves_one_complete_set(
     chance = random.Random()
     outcomes: list[str] = []
     stopped_in_publish = 0
-    for kill in range(kills):
+    kill = 0
+    # At least `kills` kills, and more (up to a bound) until one has landed inside publish: where a random delay
+    # lands depends on the machine's load, and a run of kills that all missed publish has not probed the swap.
+    while kill < kills or (stopped_in_publish == 0 and kill < 60):
+        kill += 1
         folder = published(tmp_path / f"reports-{kill}", "previous")
         child = subprocess.Popen(
             [sys.executable, "-c", program, str(folder), handling],
@@ -511,9 +515,9 @@ def test_a_run_stopped_at_any_moment_of_publish_leaves_one_complete_set(
         assert run == "previous" or re.fullmatch(r"run-\d+", run), run
         outcomes.append(run)
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], f"kill {kill} after {delay:.3f}s"
-    # Some kills did land inside publish (a traceback through it, or its staging folder left beside), so the
-    # test did probe the swap. How many depends on the machine's load (half when idle, 2 of 10 seen on a loaded
-    # CI machine), so the floor is one: a timing figure is not what this test judges.
+    # Some kill did land inside publish (a traceback through it, or its staging folder left beside), so the
+    # test did probe the swap. How many depends on the machine's load (half when idle, 0 of 5 seen once on a
+    # loaded CI machine), hence the kills go on until one has: a timing figure is not what this test judges.
     assert stopped_in_publish >= 1, outcomes
 
 
