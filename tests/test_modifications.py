@@ -176,6 +176,52 @@ def test_a_broken_pack_is_a_one_line_error(tmp_path: Path, text: str, what: str)
     assert what in done.stderr and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
 
+def _padded(text: str, size: int) -> bytes:
+    """``text`` followed by a TOML comment line, ``size`` bytes in all."""
+    data = text.encode("utf-8") + b"#"
+    return data + b"x" * (size - len(data) - 1) + b"\n"
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "what"),
+    [
+        ("s1sr-4.3.toml", b"\xff\xfe", "s1sr-4.3.toml: catalogue file is not UTF-8 text (byte 8164); save it as UTF-8"),
+        (
+            "modifications/MP901.toml",
+            _padded(PACK.format(id="MP901", head=""), 1_000_001),
+            "MP901.toml: catalogue file is over 1,000,000 bytes; name the catalogue's own file",
+        ),
+        ("device-models.toml", None, "device-models.toml: catalogue file is a folder; name a TOML file"),
+    ],
+    ids=["not-utf8", "over-the-bound", "a-folder"],
+)
+def test_an_unreadable_catalogue_file_is_one_line_and_exit_2(
+    tmp_path: Path, file: str, content: bytes | None, what: str
+) -> None:
+    folder = _catalogue_with(tmp_path, {"MP901": PACK.format(id="MP901", head="")})
+    target = folder / file
+    if content is None:
+        target.mkdir()
+    elif file.startswith("s1sr-"):
+        target.write_bytes((SHIPPED / file).read_bytes()[:8164] + content)
+    else:
+        target.write_bytes(content)
+    done = s1sr("clauses", "--catalogue", str(folder), "--modification", "MP901")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("s1sr: error: ") and done.stderr.rstrip("\n").endswith(what), done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_a_catalogue_file_at_the_bound_is_read(tmp_path: Path) -> None:
+    pack = _padded(PACK.format(id="MP901", head=""), 1_000_000)
+    assert len(pack) == 1_000_000
+    folder = _catalogue_with(tmp_path, {})
+    (folder / "modifications" / "MP901.toml").write_bytes(pack)
+    done = s1sr("modifications", "--catalogue", str(folder), "--json")
+    assert done.returncode == 0, done.stderr
+    assert [p["id"] for p in json.loads(done.stdout)] == ["MP901"]
+
+
 def test_clauses_say_where_each_clause_comes_from() -> None:
     done = s1sr("clauses", "--modification", "MP312", "--json")
     assert done.returncode == 0, done.stderr

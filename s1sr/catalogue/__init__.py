@@ -199,10 +199,40 @@ def data_file(name: str) -> Traversable:
     return _shipped().joinpath(name)
 
 
+#: The most a catalogue file may hold. The shipped ones are under 16 kB; the bound keeps a wrong path (a log, a
+#: device) given as a catalogue folder from being read whole.
+MAX_CATALOGUE_FILE_BYTES = 1_000_000
+
+
+def catalogue_text(where: Traversable) -> str:
+    """The text of the catalogue file ``where``: at most :data:`MAX_CATALOGUE_FILE_BYTES`, UTF-8.
+
+    :class:`ConfigError` naming the file when it cannot be read, is over the bound or is not UTF-8.
+    """
+    try:
+        with where.open("rb") as handle:
+            data = handle.read(MAX_CATALOGUE_FILE_BYTES + 1)
+    except IsADirectoryError:
+        raise ConfigError("catalogue file is a folder", str(where), "name a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"catalogue file cannot be read ({exc.strerror})", str(where)) from None
+    if len(data) > MAX_CATALOGUE_FILE_BYTES:
+        raise ConfigError(
+            f"catalogue file is over {MAX_CATALOGUE_FILE_BYTES:,} bytes", str(where), "name the catalogue's own file"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"catalogue file is not UTF-8 text (byte {exc.start})", str(where), "save it as UTF-8"
+        ) from None
+
+
 def _data(name: str) -> dict[str, Any]:
     where = data_file(name)
+    text = catalogue_text(where)
     try:
-        return tomllib.loads(where.read_text(encoding="utf-8"))
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"catalogue file is not valid TOML: {exc}", str(where), "correct the file") from None
 

@@ -112,6 +112,8 @@ def known_modifications() -> dict[str, Modification]:
 
 @cache
 def _known(folder: Path | None) -> dict[str, Modification]:
+    from s1sr.catalogue import catalogue_text
+
     where = _folder()
     found: dict[str, Modification] = {}
     if not where.is_dir():
@@ -119,7 +121,7 @@ def _known(folder: Path | None) -> dict[str, Modification]:
     for entry in sorted(where.iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".toml"):
             continue
-        pack = _read(entry.name, entry.read_text(encoding="utf-8"), str(entry))
+        pack = _read(entry.name, catalogue_text(entry), str(entry))
         if pack.id in found:
             raise ConfigError(f"two packs are called {pack.id}", str(entry), "give each pack its own id")
         found[pack.id] = pack
