@@ -31,6 +31,9 @@ EVERY_VIEW = frozenset({DEVICE_COMMANDS, DEVICE_STATE, S1SP_CLOCK})
 USER_VISIBLE = "user-visible"
 #: The step status of a device-side step the target cannot observe.
 NOT_OBSERVABLE = "not observable"
+#: How the reason of a scenario begins that is not applicable because it failed on an answer its target may have
+#: given from a cache filled before the scenario began (an S1SP behind DUIS: :mod:`s1sr.earlier_reads`).
+PREDATED = "not judged on this target, which may answer from a cache filled before the scenario: "
 
 F = TypeVar("F", bound=Callable[..., Any])
 

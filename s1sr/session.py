@@ -25,11 +25,12 @@ from s1sr.devices.commands import DeviceCommand, DeviceReply
 from s1sr.devices.recording import RecordingAdapter
 from s1sr.duis.namespaces import NSMAP
 from s1sr.duis.refusal import is_code_only, parse_refusal
-from s1sr.duis.request import RequestBody, RequestId, ServiceRequest, build_request
+from s1sr.duis.request import RequestBody, RequestId, ServiceRequest, XsDateTime, build_request
 from s1sr.duis.response import ParsedResponse, SMETS1Response, parse_response
 from s1sr.duis.safe_xml import parse_xml
 from s1sr.duis.schema import DuisSchema
 from s1sr.duis.signing import Credentials, SignatureCheck, verify_element
+from s1sr.earlier_reads import ScenarioReads
 from s1sr.errors import InputError
 from s1sr.observability import EVERY_VIEW
 from s1sr.s1sp.api import S1SP, RequestRefused
@@ -40,6 +41,8 @@ USER_ID = "90-B3-D5-1F-30-01-00-00"
 DCC_ID = "90-B3-D5-1F-30-00-00-02"
 #: Where the counters of an in-process run start: the same every run, so its evidence is too.
 IN_PROCESS_COUNTER_START = 1000
+#: The SMETS1 Response's Timestamp in a DUIS response.
+_TIMESTAMP = "sr:Body/sr:SMETS1ResponseMessage/sr:SMETS1SignedResponse/sr:SMETS1Response/sr:Header/ra:Timestamp"
 
 
 class OriginatorCounter:
@@ -163,6 +166,7 @@ class UserSession:
         s1sp_certificates: Sequence[bytes] = (),
         observes: frozenset[str] = EVERY_VIEW,
         catalogue: Catalogue | None = None,
+        earlier_reads: ScenarioReads | None = None,
     ) -> None:
         """A session sending through ``s1sp``; the estate is seen through ``adapter``.
 
@@ -171,6 +175,8 @@ class UserSession:
         ``counters`` is the run's counter source (a fresh one from 1000 when not given);
         ``observes`` says what of the estate the harness sees ("device-commands",
         "device-state"): all of it in process, less behind a DUIS endpoint.
+        ``earlier_reads`` (behind DUIS, with a cache in force) says which answers may come from the
+        S1SP's cache of a read made before this scenario (:mod:`s1sr.earlier_reads`).
         """
         self.s1sp = s1sp
         self.adapter = adapter
@@ -188,6 +194,9 @@ class UserSession:
         self.catalogue = catalogue
         #: Steps recorded as not observable on this target (their texts), in order.
         self.not_observed: list[str] = []
+        self.earlier_reads = earlier_reads
+        #: Why answers of this scenario may come from a cache filled before it, one line each, in order.
+        self.predated: list[str] = []
         self.evidence: list[Evidence] = []
         self.last_commands: list[tuple[DeviceCommand, DeviceReply]] = []
         self.last_response: SMETS1Response | None = None
@@ -279,6 +288,10 @@ class UserSession:
                 )
             record.success = read.response.success
             record.outcomes = [o.__dict__ for o in read.response.outcomes]
+            if self.earlier_reads is not None and read.response.success:
+                reason = self.earlier_reads.read(request, _stamp(root), read.response.values)
+                if reason is not None:
+                    self.predated.append(reason)
             if not observe:
                 self.last_response = read.response
             return read.response
@@ -379,3 +392,12 @@ class UserSession:
     def evidence_dicts(self) -> list[dict[str, Any]]:
         """Evidence of every request of the scenario, JSON-ready (XML kept, long values shortened)."""
         return [e.as_dict() for e in self.evidence]
+
+
+def _stamp(root: etree._Element) -> int | None:
+    """The SMETS1 Response's Timestamp, whole seconds since 1970 UTC; None when absent or not a date-time."""
+    text = (root.findtext(_TIMESTAMP, None, NSMAP) or "").strip()
+    try:
+        return XsDateTime.parse(text).utc_seconds if text else None
+    except InputError:
+        return None

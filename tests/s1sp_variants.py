@@ -169,3 +169,13 @@ class CallsEveryHanHanA(_Rewording):
     @staticmethod
     def reword(text: str) -> str:
         return text.replace("HAN-B", "HAN-A")
+
+
+class ForgetsHalfHours(ReferenceS1SP):
+    """Answers SRV 4.8.1 with success and no half-hour values, whatever the meter recorded (MP162.1)."""
+
+    def handle(self, request: ServiceRequest) -> Exchange:
+        exchange = super().handle(request)
+        if request.srv == "4.8.1" and exchange.response is not None:
+            exchange.response.values.clear()
+        return exchange

@@ -782,3 +782,92 @@ def test_a_session_observes_the_whole_estate_unless_told_otherwise() -> None:
     assert over_duis.observes == frozenset()
     assert over_duis.request("4.18", ReadMeterBalance(), METER).request_id.counter == 5001
     assert UserSession(s1sp, adapter, dmc, generated_credentials(), counters=shared).counter == 5001
+
+
+# --- an S1SP behind DUIS keeps its caches across scenarios and runs ----------------------------------------
+# With MP162 in force, serve-s1sp answers a 4.8.1 read that an earlier scenario sent less than an hour before
+# from its cache: values read from the rig as that scenario left it. A check of those values against this
+# scenario's rig is not judged (the scenario is not applicable, its reason says why, the step is not
+# observable) and the run says so; the same scenario alone on a fresh endpoint is judged, and an S1SP that
+# loses the values fails it (s1sr.earlier_reads).
+
+ROLES = "features/mp162-half-hourly-settlement.feature:13[secure-esme]"
+VALUES = "features/mp162-half-hourly-settlement.feature:70[secure-esme]"
+ONLY_VALUES = ("--", "-k", "reads_the_halfhour_import_values_the_meter_recorded")
+NOT_JUDGED = (
+    "not judged on this target, which may answer from a cache filled before the scenario: the S1SP answered "
+    "SRV 4.8.1 as it answered the same read sent "
+)
+WHAT_FAILED = (
+    " s before by features/mp162-half-hourly-settlement.feature:13[secure-esme] (cache period 3600 s); "
+    "what failed: the half-hour values the response carries: expected 2025-12-31T00:00:00Z 150 Wh; "
+    "2025-12-31T00:30:00Z 0 Wh; 2025-12-31T23:30:00Z 275 Wh, got no entry"
+)
+
+
+def _run_mp162(user: User, users: Users, rig: str, endpoint: Served, report: Path, *args: str) -> dict[str, Any]:
+    done = s1sr(
+        *duis_args(
+            user, rig, endpoint, "--modification", "MP162", "--clause", "MP162.1", "--report-dir", str(report),
+            *args, users=users,
+        )
+    )  # fmt: skip
+    record = _record(report)
+    record["exit"] = done.returncode
+    record["stdout"] = done.stdout
+    return record
+
+
+def test_a_read_answered_from_an_earlier_scenarios_cache_is_not_judged_and_the_run_says_so(
+    user: User, users: Users, tmp_path: Path
+) -> None:
+    process, rig = _start("serve-device", "--dmc", "secure-esme", "--port", "0")
+    try:
+        with serve_s1sp(user, rig, tmp_path, "--s1sr-version", "4.3+MP162", users=users) as endpoint:
+            first = _run_mp162(user, users, rig, endpoint, tmp_path / "first")
+            again = _run_mp162(user, users, rig, endpoint, tmp_path / "again")
+    finally:
+        _stop(process)
+    for record in (first, again):
+        scenarios = _by_id(record)
+        assert record["exit"] == 0, record["stdout"]
+        assert scenarios[ROLES]["outcome"] == "passed"  # it judges response codes, which no cache changes
+        values = scenarios[VALUES]
+        assert values["outcome"] == "not applicable"
+        head, _, tail = values["reason"].partition(WHAT_FAILED)
+        assert head.startswith(NOT_JUDGED) and tail == "", values["reason"]
+        assert 0.0 <= float(head.removeprefix(NOT_JUDGED)) < 60.0
+        steps = [step["status"] for step in values["steps"]]
+        assert steps == ["passed", "passed", "passed", "passed", "not observable"]
+        assert record["verdict"] == "CONFORMANT"
+        assert record["verdict_reason"].endswith(
+            "; 1 scenario(s) not judged: the S1SP may have answered them from a cache filled before they began "
+            "(run them in process, or each on a freshly started endpoint)"
+        )
+        assert {s["outcome"] for i, s in scenarios.items() if i != VALUES} <= {"passed", "not applicable"}
+
+
+def test_alone_on_a_fresh_endpoint_the_read_is_judged_and_an_s1sp_that_loses_the_values_fails(
+    user: User, users: Users, tmp_path: Path
+) -> None:
+    (tmp_path / "good").mkdir()
+    (tmp_path / "bad").mkdir()
+    process, rig = _start("serve-device", "--dmc", "secure-esme", "--port", "0")
+    try:
+        with serve_s1sp(user, rig, tmp_path / "good", "--s1sr-version", "4.3+MP162", users=users) as endpoint:
+            good = _run_mp162(user, users, rig, endpoint, tmp_path / "good-run", *ONLY_VALUES)
+        faulty = "tests.s1sp_variants:ForgetsHalfHours"
+        with serve_s1sp(
+            user, rig, tmp_path / "bad", "--s1sr-version", "4.3+MP162", "--s1sp", faulty, users=users
+        ) as endpoint:
+            bad = _run_mp162(user, users, rig, endpoint, tmp_path / "bad-run", *ONLY_VALUES)
+    finally:
+        _stop(process)
+    assert [s["id"] for s in good["scenarios"]] == [VALUES] == [s["id"] for s in bad["scenarios"]]
+    assert (good["exit"], good["verdict"], good["scenarios"][0]["outcome"]) == (0, "CONFORMANT", "passed")
+    assert good["verdict_reason"] == "all 1 applicable scenario(s) passed"
+    assert (bad["exit"], bad["verdict"], bad["scenarios"][0]["outcome"]) == (1, "NOT CONFORMANT", "failed")
+    assert bad["scenarios"][0]["reason"] == (
+        "the half-hour values the response carries: expected 2025-12-31T00:00:00Z 150 Wh; "
+        "2025-12-31T00:30:00Z 0 Wh; 2025-12-31T23:30:00Z 275 Wh, got no entry"
+    )

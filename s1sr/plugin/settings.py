@@ -21,11 +21,13 @@ from s1sr.devices.registry import adapter_class
 from s1sr.devices.simulated import SimulatedAdapter
 from s1sr.duis.schema import DuisSchema, find_schema, load_schema
 from s1sr.duis.signing import Credentials, generated_credentials, load_credentials
+from s1sr.earlier_reads import EarlierReads
 from s1sr.errors import ConfigError, S1srError
 from s1sr.observability import DEVICE_STATE, EVERY_VIEW
 from s1sr.report.journal import JournalTarget, RunIdentity, catalogue_digest, features_digest, start_journal
 from s1sr.report.publish import ReportDirClaim, claim_report_dir
 from s1sr.report.results import RunRecord
+from s1sr.s1sp.cache import cache_periods
 from s1sr.s1sp.registry import s1sp_class
 from s1sr.session import OriginatorCounter, SchemaCounts
 
@@ -92,6 +94,8 @@ class RunSettings:
     s1sp_certificates: tuple[bytes, ...] = ()
     #: The lab rigs each scenario leases one of (``--pool``, or ``--device-url`` repeated); None: no pool.
     pool: RigPool | None = None
+    #: Behind DUIS with a cache in force: the cached reads the run has sent (None in process, or no cache).
+    earlier_reads: EarlierReads | None = None
 
     def start_target(self) -> None:
         """Start the DUIS target's client and response listener (nothing in process); ConfigError if it cannot."""
@@ -235,6 +239,8 @@ def build_settings(
         settings.counters = OriginatorCounter.from_clock()  # above every counter of an earlier run's
         settings.observes = OBSERVES_OVER_DUIS
         settings.s1sp_certificates = target_class.certificates()
+        periods = cache_periods(clause.parameters for clause in catalogue.clauses)
+        settings.earlier_reads = EarlierReads(periods) if periods else None
     return settings
 
 

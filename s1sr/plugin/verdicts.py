@@ -9,7 +9,7 @@ import pytest
 from s1sr.devices.adapter import DeviceError
 from s1sr.errors import S1srError
 from s1sr.gherkin import Mismatch
-from s1sr.observability import NOT_OBSERVABLE
+from s1sr.observability import NOT_OBSERVABLE, PREDATED
 from s1sr.plugin.journaling import end_journal, is_controller, is_worker, journal_result, record_of_run, worker_count
 from s1sr.plugin.keys import NOT_APPLICABLE, RESULT_KEY, SESSION_KEY
 from s1sr.plugin.settings import SETTINGS_KEY
@@ -43,6 +43,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             assertion = excinfo is not None and excinfo.errisinstance(AssertionError)
             result.outcome = "failed" if assertion else "error"
             result.reason = _failure(call)
+            predated = _predated(item)
+            if assertion and predated:  # judged an answer that is not about this scenario's rig
+                result.outcome = "not applicable"
+                result.reason = f"{PREDATED}{predated[0]}; what failed: {result.reason}"
             if excinfo is not None and isinstance(excinfo.value, Mismatch):
                 m = excinfo.value
                 result.mismatch = {"what": m.what, "expected": m.expected, "actual": m.actual}
@@ -57,6 +61,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if settings is not None:  # the verdict is final: into the journal before anyone hears of it
             journal_result(item.config, settings, result)
     return report
+
+
+def _predated(item: pytest.Item) -> list[str]:
+    """Why answers of the item's scenario may come from the S1SP's cache of an earlier read (none: empty)."""
+    session = item.stash.get(SESSION_KEY, None)
+    return list(session.predated) if session is not None else []
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -128,8 +138,12 @@ def pytest_bdd_step_error(
     step_func_args: Any,
     exception: Exception,
 ) -> None:
-    """A step failed (an assertion) or errored (anything else)."""
-    _mark_step(request, scenario, step, "failed" if isinstance(exception, AssertionError) else "error")
+    """A step failed (an assertion) or errored (anything else); a failed check of an answer that may come from
+    before the scenario (:mod:`s1sr.earlier_reads`) is not observable."""
+    status = "failed" if isinstance(exception, AssertionError) else "error"
+    if status == "failed" and _predated(request.node):
+        status = NOT_OBSERVABLE
+    _mark_step(request, scenario, step, status)
 
 
 def pytest_bdd_step_func_lookup_error(

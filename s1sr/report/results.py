@@ -70,6 +70,7 @@ from datetime import UTC, date, datetime
 from typing import Any, BinaryIO
 
 from s1sr.catalogue import clause_key
+from s1sr.observability import PREDATED
 from s1sr.report.waivers import WAIVED, WaiverRegister, judge, restore, today_utc
 
 #: What running a scenario example can end in: what the journal records.
@@ -225,9 +226,15 @@ class RunRecord:
             head = f"all {counts['passed']} applicable scenario(s) passed"
         unseen = self.not_observable()
         if unseen["passed_scenarios"]:
-            return CONFORMANT, (
-                f"{head}; {unseen['passed_scenarios']} of them "
+            head += (
+                f"; {unseen['passed_scenarios']} of them "
                 f"with {unseen['steps']} device-side step(s) not observable on this target"
+            )
+        predated = sum(s.outcome == "not applicable" and s.reason.startswith(PREDATED) for s in self.scenarios)
+        if predated:
+            head += (
+                f"; {predated} scenario(s) not judged: the S1SP may have answered them from a cache filled before "
+                "they began (run them in process, or each on a freshly started endpoint)"
             )
         return CONFORMANT, head
 

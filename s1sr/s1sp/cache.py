@@ -50,6 +50,11 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def cache_key(request: ServiceRequest) -> tuple[str, str, Any]:
+    """What makes two reads the same read: SRV, device, and request body (its instants as instants)."""
+    return (request.srv, request.request_id.target.upper(), _canonical(request.body))
+
+
 @dataclass(frozen=True)
 class _Entry:
     read_at: datetime
@@ -66,7 +71,7 @@ class ReadCache:
     def _key(self, request: ServiceRequest) -> tuple[str, str, Any] | None:
         if request.srv not in self.periods:
             return None
-        return (request.srv, request.request_id.target.upper(), _canonical(request.body))
+        return cache_key(request)
 
     def answer(self, request: ServiceRequest, now: datetime) -> SMETS1Response | None:
         """The cached answer to ``request`` re-addressed to it, or None when it must go to the device."""
