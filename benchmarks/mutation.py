@@ -19,11 +19,12 @@ clause scenario can reach), each with why. See docs/mutation.md.
 
 mutmut runs the clause suite under the default S1SR version (4.3); the script then runs
 the survivors (those not judged equivalent) against the clause suite of S1SR 4.2 too, whose
-``@s1sr-4.2`` scenarios judge that version's rules, and of 4.3 with MP162 and MP312 in force,
-whose scenarios judge the reads and the caches: a mutant any of these runs fails is killed.
+``@s1sr-4.2`` scenarios judge that version's rules, of 4.3 with MP162 and MP312 in force,
+whose scenarios judge the reads and the caches, and of 4.3 with MP184 on the twin-element ESME,
+whose scenarios judge its refusals: a mutant any of these runs fails is killed.
 It prints the counts and the score killed / (mutants - equivalent); exit
 code 0 when the score reaches the target (95 %), 1 below it, 2 for bad usage or a missing
-DUIS schema. A campaign takes about 16 minutes on two busy cores (``--max-children 2``).
+DUIS schema. A campaign takes about 80 minutes on two busy cores (``--max-children 2``).
 
 Two things bare ``mutmut run`` would get wrong here, which this script sets right:
 
@@ -66,10 +67,15 @@ TARGET_SCORE = 0.95
 CHILD_FLAG = "--mutmut-child"
 #: mutmut verdicts a judgement applies to: the suite ran and did not notice, or never ran the function.
 JUDGEABLE = ("survived", "no tests")
-#: The other S1SR versions (and packs) the clause suite runs under (mutmut's pass runs the default, 4.3):
-#: their scenarios judge the rules of that version (``@s1sr-4.2``: 18.63's whole-request rejection) or of
-#: the packs in force (``@mp-162``, ``@mp-312``: the half-hourly reads and the S1SP's caches).
-OTHER_VERSIONS = ("4.2", "4.3+MP162+MP312")
+#: The other S1SR versions (and packs) the clause suite runs under (mutmut's pass runs the default, 4.3, on
+#: the default DMCs), each with the DMCs it needs (none: the default ones): their scenarios judge the rules
+#: of that version (``@s1sr-4.2``: 18.63's whole-request rejection) or of the packs in force (``@mp-162``,
+#: ``@mp-312``: the half-hourly reads and the S1SP's caches; ``@mp-184``: the twin-element ESME's refusals).
+OTHER_VERSIONS: dict[str, tuple[str, ...]] = {
+    "4.2": (),
+    "4.3+MP162+MP312": (),
+    "4.3+MP184": ("secure-esme-twin",),
+}
 VERSION_VERDICTS = MUTANTS / "s1sr-other-versions.json"
 #: Seconds one clause-suite run under another version may take before its mutant counts as a timeout.
 VERSION_RUN_TIMEOUT_S = 300
@@ -254,7 +260,8 @@ def run_mutmut(args: list[str], schema: Path | None = None) -> None:
 def _suite_under(version: str, mutant: str, schema: Path) -> str:
     """Run the clause suite in mutants/ under ``version`` with ``mutant`` active; mutmut's word for the result."""
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--rootdir=."]
-    command += [f"--s1sr-version={version}", "s1sr/suite"]
+    command += [f"--s1sr-version={version}", *(f"--dmc={dmc}" for dmc in OTHER_VERSIONS.get(version, ()))]
+    command += ["s1sr/suite"]
     env = {**os.environ, "S1SR_DUIS_XSD": str(schema), "S1SR_REQUIRE_XSD": "1", "MUTANT_UNDER_TEST": mutant}
     try:
         done = subprocess.run(
@@ -275,12 +282,15 @@ def retest_under_other_versions(names: list[str], schema: Path, workers: int) ->
         # XPath): pytest then stops loading the plugin (exit 3 or 4), not with a failed test.
         if _suite_under(version, "", schema) != "survived" or _suite_under(version, "fail", schema) == "survived":
             raise UsageProblem(f"the clause suite under S1SR {version} does not run cleanly in mutants/")
-        print(f"mutation: {len(names)} survivors against the clause suite of S1SR {version}", flush=True)
+        done = found.get(version, {})
+        todo = [name for name in names if name not in done]  # --resume: a pass already made is kept
+        dmcs = ", ".join(OTHER_VERSIONS[version]) or "the default DMCs"
+        print(f"mutation: {len(todo)} survivors against the clause suite of S1SR {version} on {dmcs}", flush=True)
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            runs = pool.map(_suite_under, [version] * len(names), names, [schema] * len(names))
-            verdicts = dict(zip(names, runs, strict=True))
+            runs = pool.map(_suite_under, [version] * len(todo), todo, [schema] * len(todo))
+            verdicts = dict(zip(todo, runs, strict=True))
         found.setdefault(version, {}).update(verdicts)
-    VERSION_VERDICTS.write_text(json.dumps(found, indent=2, sort_keys=True), encoding="utf-8")
+        VERSION_VERDICTS.write_text(json.dumps(found, indent=2, sort_keys=True), encoding="utf-8")  # pass by pass
     return found
 
 
