@@ -41,8 +41,8 @@ USER_ID = "90-B3-D5-1F-30-01-00-00"
 DCC_ID = "90-B3-D5-1F-30-00-00-02"
 #: Where the counters of an in-process run start: the same every run, so its evidence is too.
 IN_PROCESS_COUNTER_START = 1000
-#: The SMETS1 Response's Timestamp in a DUIS response.
-_TIMESTAMP = "sr:Body/sr:SMETS1ResponseMessage/sr:SMETS1SignedResponse/sr:SMETS1Response/sr:Header/ra:Timestamp"
+#: Where the signed SMETS1 Response's Timestamp is in a DUIS Response.
+TIMESTAMP = "sr:Body/sr:SMETS1ResponseMessage/sr:SMETS1SignedResponse/sr:SMETS1Response/sr:Header/ra:Timestamp"
 
 
 class OriginatorCounter:
@@ -396,7 +396,7 @@ class UserSession:
 
 def _stamp(root: etree._Element) -> int | None:
     """The SMETS1 Response's Timestamp, whole seconds since 1970 UTC; None when absent or not a date-time."""
-    text = (root.findtext(_TIMESTAMP, None, NSMAP) or "").strip()
+    text = (root.findtext(TIMESTAMP, None, NSMAP) or "").strip()
     try:
         return XsDateTime.parse(text).utc_seconds if text else None
     except InputError:

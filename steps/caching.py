@@ -15,10 +15,7 @@ from s1sr.duis.response import parse_response
 from s1sr.duis.safe_xml import parse_xml
 from s1sr.gherkin import expect
 from s1sr.observability import S1SP_CLOCK, device_side
-from s1sr.session import Evidence, UserSession
-
-#: Where the signed SMETS1 Response's Timestamp is in a DUIS Response.
-TIMESTAMP = "sr:Body/sr:SMETS1ResponseMessage/sr:SMETS1SignedResponse/sr:SMETS1Response/sr:Header/ra:Timestamp"
+from s1sr.session import TIMESTAMP, Evidence, UserSession
 
 
 def _answered(user: UserSession, srv: str) -> list[Evidence]:

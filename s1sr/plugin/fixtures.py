@@ -123,8 +123,10 @@ def user(
     device_adapter: RecordingAdapter,
 ) -> UserSession:
     """The DCC User's session; its evidence is attached to the scenario's result."""
-    result = request.node.stash.get(RESULT_KEY, None)
-    earlier = s1sr_settings.earlier_reads
+    earlier, reads = s1sr_settings.earlier_reads, None
+    if earlier is not None:  # behind DUIS with a cache in force: the scenario's reads, by its id
+        result = request.node.stash.get(RESULT_KEY, None)
+        reads = earlier.scenario(result.id if result is not None else request.node.nodeid)
     session = UserSession(
         s1sp,
         device_adapter,
@@ -136,7 +138,7 @@ def user(
         s1sp_certificates=s1sr_settings.s1sp_certificates,
         observes=s1sr_settings.observes,
         catalogue=s1sr_settings.catalogue,
-        earlier_reads=earlier.scenario(result.id if result is not None else request.node.nodeid) if earlier else None,
+        earlier_reads=reads,
     )
     request.node.stash[SESSION_KEY] = session
     return session
